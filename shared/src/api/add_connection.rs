@@ -1,0 +1,70 @@
+//! POST /networks/{network_id}/connections/{program_id}
+//!
+//! Round trips: one BatchGetItem (key, program, both memberships and profiles) and one
+//! TransactWriteItems. A backfill (the user already has referees) adds the reads of its subtree.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{connection_json, network, program_id, refusal, user_field};
+use crate::http::{json_body, json_response, serve, ApiError};
+use crate::store::links::{LinkOutcome, LinkRequest};
+use crate::{auth, AppState};
+
+const PATH: &str = "/networks/{network_id}/connections/{program_id}";
+
+#[derive(Deserialize)]
+struct AddConnection {
+    user: String,
+    connection: String,
+    #[serde(default)]
+    metadata: Option<serde_json::Value>,
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let probe = auth::probe(&req)?;
+    let net = network(&req, PATH)?;
+    let prog = program_id(&req, PATH)?;
+    let body: AddConnection = json_body(&req, false)?;
+    let user = user_field("user", &body.user)?;
+    let referrer = user_field("connection", &body.connection)?;
+    let metadata = metadata_string(body.metadata)?;
+    let outcome = state
+        .store
+        .link(
+            &LinkRequest {
+                net: &net,
+                program: &prog,
+                user: &user,
+                referrer: &referrer,
+                code: None,
+                metadata,
+                extra: Vec::new(),
+            },
+            Some(&probe),
+        )
+        .await?;
+    match outcome {
+        LinkOutcome::Auth(f) => Err(auth::refused(f)),
+        LinkOutcome::Refused(r) => Err(refusal(r, &prog)),
+        LinkOutcome::Linked { connection, created, .. } => {
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(json_response(status, &json!({ "connection": connection_json(&connection) })))
+        }
+    }
+}
+
+/// `metadata` is kept as JSON text; it must be an object when given.
+pub(crate) fn metadata_string(m: Option<serde_json::Value>) -> Result<Option<String>, ApiError> {
+    match m {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v @ serde_json::Value::Object(_)) => Ok(Some(v.to_string())),
+        Some(_) => Err(ApiError::bad_request("invalid_body", "metadata must be a JSON object")),
+    }
+}

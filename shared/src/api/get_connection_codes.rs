@@ -1,0 +1,50 @@
+//! GET /networks/{network_id}/connections/{program_id}/users/{user}/codes
+//!
+//! Round trips: BatchGetItem (key, program) and the GSI1 Query of the user's codes, side by
+//! side; on the first call, a GetItem of the profile and the TransactWriteItems that creates
+//! the default code.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+
+use super::{code_json, network, program_id, program_not_found};
+use crate::domain::UserId;
+use crate::http::{json_response, path_param, serve, ApiError};
+use crate::store::codes::DefaultCode;
+use crate::{auth, AppState};
+
+const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}/codes";
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let probe = auth::probe(&req)?;
+    let net = network(&req, PATH)?;
+    let prog = program_id(&req, PATH)?;
+    let user = UserId::try_from(path_param(&req, PATH, "user")?.as_str())?;
+    let (head, codes) = tokio::join!(
+        state.store.program_head(&net, &prog, &probe),
+        state.store.user_codes(&net, &user, Some(&prog))
+    );
+    let (auth, program) = head?;
+    auth.map_err(auth::refused)?;
+    let program = program.ok_or_else(|| program_not_found(&prog))?;
+    let mut codes = codes?;
+    if codes.is_empty() {
+        match state.store.ensure_default_code(&net, &program, &user).await? {
+            DefaultCode::Created(c) | DefaultCode::Existing(c) => codes.push(c),
+            DefaultCode::OwnerBanned => {}
+        }
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "user": user.as_str(),
+            "program_id": prog.as_str(),
+            "codes": codes.iter().map(code_json).collect::<Vec<_>>(),
+        }),
+    ))
+}

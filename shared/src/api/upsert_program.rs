@@ -1,0 +1,35 @@
+//! PUT /networks/{network_id}/connections/{program_id}
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+
+use super::{network, program_id, program_json};
+use crate::domain::ProgramPatch;
+use crate::http::{json_body, json_response, serve, ApiError};
+use crate::{auth, clock, AppState};
+
+const PATH: &str = "/networks/{network_id}/connections/{program_id}";
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let probe = auth::probe(&req)?;
+    let net = network(&req, PATH)?;
+    let prog = program_id(&req, PATH)?;
+    let patch: ProgramPatch = json_body(&req, true)?;
+    patch.validate()?;
+    state
+        .store
+        .authenticate(&probe, &net)
+        .await?
+        .map_err(auth::refused)?;
+    let (program, created) = state
+        .store
+        .upsert_program(&net, &prog, &patch, &clock::now().rfc3339)
+        .await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(json_response(status, &json!({ "program": program_json(&program) })))
+}

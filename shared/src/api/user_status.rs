@@ -1,0 +1,176 @@
+//! POST /networks/{network_id}/user_status
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::add_connection::metadata_string;
+use super::{connection_json, network, program_not_found, refusal, user_field};
+use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId};
+use crate::http::{json_body, json_response, serve, ApiError};
+use crate::store::items::UserStatus;
+use crate::store::links::{LinkOutcome, LinkRequest, Refusal};
+use crate::store::users::StatusOutcome;
+use crate::{auth, AppState};
+
+const PATH: &str = "/networks/{network_id}/user_status";
+
+#[derive(Deserialize)]
+struct UserStatusBody {
+    user: String,
+    status_change: String,
+    #[serde(default)]
+    referrer: Option<String>,
+    #[serde(default)]
+    referral_program_id: Option<String>,
+    /// Accepted for compatibility; Refnet sends no email.
+    #[serde(default)]
+    #[allow(dead_code)]
+    send_email: Option<bool>,
+    #[serde(default)]
+    metadata: Option<Value>,
+}
+
+enum Change {
+    Create,
+    Revoke,
+    Ban,
+}
+
+/// The referrer field: a user, or a code (which decides the program).
+enum Referrer {
+    User(UserId, ProgramId),
+    Code(ReferralCode),
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let probe = auth::probe(&req)?;
+    let net = network(&req, PATH)?;
+    let body: UserStatusBody = json_body(&req, false)?;
+    let user = user_field("user", &body.user)?;
+    let change = match body.status_change.as_str() {
+        "create_user" => Change::Create,
+        "revoke_invite" => Change::Revoke,
+        "ban" => Change::Ban,
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_status_change",
+                "status_change must be create_user, revoke_invite or ban",
+            ))
+        }
+    };
+    let referrer = match (&change, body.referrer.as_deref()) {
+        (Change::Create, Some(r)) if !r.trim().is_empty() => Some(parse_referrer(r, body.referral_program_id.as_deref())?),
+        _ => None,
+    };
+    let metadata = metadata_string(body.metadata)?;
+    state
+        .store
+        .authenticate(&probe, &net)
+        .await?
+        .map_err(auth::refused)?;
+
+    let store = &state.store;
+    let outcome = match change {
+        Change::Ban => store.ban_user(&net, &user).await?,
+        Change::Revoke => store.revoke_user(&net, &user).await?,
+        Change::Create => match referrer {
+            None => store.create_user(&net, &user).await?,
+            Some(r) => return create_with_referrer(state, &net, &user, r, metadata).await,
+        },
+    };
+    status_response(&user, outcome, None)
+}
+
+fn parse_referrer(raw: &str, program: Option<&str>) -> Result<Referrer, ApiError> {
+    let looks_like_user = raw.contains('@') || raw.trim().len() > crate::domain::ids::CODE_LEN;
+    if looks_like_user {
+        let who = user_field("referrer", raw)?;
+        let prog = program.ok_or_else(|| {
+            ApiError::bad_request(
+                "missing_referral_program_id",
+                "referral_program_id is required when referrer is a user",
+            )
+        })?;
+        let prog = ProgramId::try_from(prog)
+            .map_err(|e| ApiError::bad_request("invalid_program_id", format!("referral_program_id: {e}")))?;
+        return Ok(Referrer::User(who, prog));
+    }
+    ReferralCode::try_from(raw.trim()).map(Referrer::Code).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_referrer",
+            "referrer must be an email, a DeSo public key or an 8-character referral code",
+        )
+    })
+}
+
+async fn create_with_referrer(
+    state: &AppState,
+    net: &NetworkId,
+    user: &UserId,
+    referrer: Referrer,
+    metadata: Option<String>,
+) -> Result<Response<Body>, ApiError> {
+    let (who, prog, code) = match referrer {
+        Referrer::User(u, p) => (u, p, None),
+        Referrer::Code(c) => match state.store.get_code(&c).await? {
+            Some(found) if &found.network == net => (found.owner, found.program, Some(c)),
+            _ => return Err(refusal(Refusal::CodeNotFound, &ProgramId::try_from("-").map_err(ApiError::from)?)),
+        },
+    };
+    let outcome = state
+        .store
+        .link(
+            &LinkRequest {
+                net,
+                program: &prog,
+                user,
+                referrer: &who,
+                code: code.as_ref(),
+                metadata,
+                extra: Vec::new(),
+            },
+            None,
+        )
+        .await?;
+    match outcome {
+        LinkOutcome::Linked { connection, created: true, user_was_new } => {
+            let status = if user_was_new { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(json_response(
+                status,
+                &json!({"user": user.as_str(), "status": UserStatus::Active.as_str(), "connection": connection_json(&connection)}),
+            ))
+        }
+        // The user has a referrer in this program already: the referrer is ignored.
+        LinkOutcome::Linked { created: false, .. } | LinkOutcome::Refused(Refusal::AlreadyConnected) => {
+            let outcome = state.store.create_user(net, user).await?;
+            status_response(user, outcome, None)
+        }
+        LinkOutcome::Refused(Refusal::ProgramNotFound) => Err(program_not_found(&prog)),
+        LinkOutcome::Refused(r) => Err(refusal(r, &prog)),
+        LinkOutcome::Auth(f) => Err(auth::refused(f)),
+    }
+}
+
+fn status_response(user: &UserId, outcome: StatusOutcome, connection: Option<Value>) -> Result<Response<Body>, ApiError> {
+    match outcome {
+        StatusOutcome::Done { status, created } => Ok(json_response(
+            if created { StatusCode::CREATED } else { StatusCode::OK },
+            &json!({"user": user.as_str(), "status": status.as_str(), "connection": connection}),
+        )),
+        StatusOutcome::NotFound => Err(ApiError::not_found(
+            "user_not_found",
+            "no such user in this network",
+        )),
+        StatusOutcome::Connected => Err(ApiError::conflict(
+            "user_connected",
+            "the user takes part in connections; ban them instead",
+        )),
+        StatusOutcome::Banned => Err(refusal(Refusal::UserBanned, &ProgramId::try_from("-").map_err(ApiError::from)?)),
+    }
+}

@@ -1,0 +1,24 @@
+//! Wall-clock time in the two forms the table keeps: ns for ordering, RFC 3339 for people.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Now {
+    pub ns: u64,
+    pub rfc3339: String,
+}
+
+pub fn now() -> Now {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
+    let ns = d.as_nanos() as u64;
+    Now {
+        ns,
+        rfc3339: rfc3339(ns),
+    }
+}
+
+pub fn rfc3339(ns: u64) -> String {
+    humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_nanos(ns)).to_string()
+}

@@ -1,0 +1,28 @@
+//! Validated types and rules: pure, no I/O, no AWS types.
+
+pub mod code;
+pub mod graph;
+pub mod ids;
+pub mod program;
+
+pub use ids::{DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId, MAX_LEVELS};
+pub use code::Code;
+pub use program::{Program, ProgramPatch, UsdCents};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DomainError {
+    /// Input that breaks a rule; `code` is the contract's snake_case error code.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("internal: {0}")]
+    Internal(&'static str),
+}
+
+impl DomainError {
+    pub fn invalid(code: &'static str, message: &str) -> Self {
+        DomainError::Invalid {
+            code,
+            message: message.to_owned(),
+        }
+    }
+}

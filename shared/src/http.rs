@@ -1,0 +1,306 @@
+//! Request and response plumbing shared by every endpoint: bodies, path and query
+//! parameters, the error format and cursors.
+
+use std::time::Instant;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A failed request, as the Connections API reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+        }
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
+        let mut resp = json_response(self.status, &body);
+        if let Some(s) = self.retry_after {
+            resp.headers_mut().insert("retry-after", HeaderValue::from(s));
+        }
+        resp
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid { code, message } => ApiError::bad_request(code, message),
+            DomainError::Internal(what) => {
+                tracing::error!(error = what, "domain failure");
+                internal()
+            }
+        }
+    }
+}
+
+fn internal() -> ApiError {
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; the request was not applied",
+    )
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::Unavailable(_) => {
+                tracing::warn!(error = %error_chain(&e), "store unavailable");
+                ApiError::unavailable("the store is busy or unreachable; retry shortly")
+            }
+            StoreError::Contention => {
+                tracing::warn!("contention outlasted the retry budget");
+                ApiError::unavailable("too many concurrent changes to the same records; retry shortly")
+            }
+            StoreError::Corrupt(_) | StoreError::Other(_) => {
+                tracing::error!(error = %error_chain(&e), "store failure");
+                internal()
+            }
+        }
+    }
+}
+
+/// The error and its causes, for the log only.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut resp = Response::new(Body::Text(text));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// Runs an endpoint: every outcome becomes a response, and one log line says how it went.
+pub async fn serve<F, Fut>(req: Request, f: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let started = Instant::now();
+    let request_id = req
+        .lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .unwrap_or_default();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let _enter = span.enter();
+    let resp = match f(req).await {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status.is_client_error() {
+                tracing::info!(code = e.code, "request refused");
+            }
+            e.into_response()
+        }
+    };
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request done"
+    );
+    Ok(resp)
+}
+
+fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the body is over 64 KiB",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The JSON body as `T`. An empty body counts as `{}` when `empty_ok`.
+pub fn json_body<T: DeserializeOwned>(req: &Request, empty_ok: bool) -> Result<T, ApiError> {
+    let bytes = body_bytes(req)?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("invalid_json", "the body is not valid UTF-8"))?;
+    if text.trim().is_empty() {
+        if empty_ok {
+            return serde_json::from_str("{}")
+                .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")));
+        }
+        return Err(ApiError::bad_request("invalid_json", "a JSON object body is required"));
+    }
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")))
+}
+
+/// A path parameter: from the event, or else matched against `template` from the path's end
+/// (a stage prefix may come first).
+pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, ApiError> {
+    let raw = match req.path_parameters_ref().and_then(|p| p.first(name)) {
+        Some(v) => v.to_owned(),
+        None => match_template(req.uri().path(), template, name).ok_or_else(|| {
+            ApiError::bad_request("invalid_path", format!("the path lacks {name}"))
+        })?,
+    };
+    percent_encoding::percent_decode_str(&raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::bad_request("invalid_path", format!("{name} is not valid UTF-8")))
+}
+
+fn match_template(path: &str, template: &str, name: &str) -> Option<String> {
+    let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let tpl: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    if segs.len() < tpl.len() {
+        return None;
+    }
+    let offset = segs.len() - tpl.len();
+    let want = format!("{{{name}}}");
+    let mut found = None;
+    for (i, t) in tpl.iter().enumerate() {
+        let s = segs[offset + i];
+        if *t == want {
+            found = Some(s.to_owned());
+        } else if !t.starts_with('{') && *t != s {
+            return None;
+        }
+    }
+    found
+}
+
+pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name))
+}
+
+/// `?limit=`: 1..=100, 50 when absent.
+pub fn limit(req: &Request) -> Result<i32, ApiError> {
+    match query_param(req, "limit") {
+        None => Ok(50),
+        Some(v) => match v.parse::<i32>() {
+            Ok(n) if (1..=100).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad_request("invalid_limit", "limit must be 1 to 100")),
+        },
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorBody {
+    /// Sort key to resume after.
+    k: String,
+    /// Binds the cursor to the listing it came from.
+    b: String,
+}
+
+fn binding(scope: &str) -> String {
+    let d = Sha256::digest(scope.as_bytes());
+    d.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// An opaque cursor for resuming `scope` (the listing's identity) after sort key `sk`.
+pub fn encode_cursor(scope: &str, sk: &str) -> String {
+    let body = CursorBody {
+        k: sk.to_owned(),
+        b: binding(scope),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// The sort key inside a cursor; 400 when it was altered or comes from another listing.
+pub fn decode_cursor(scope: &str, cursor: &str, valid_sk: impl Fn(&str) -> bool) -> Result<String, ApiError> {
+    let bad = || ApiError::bad_request("invalid_cursor", "cursor is invalid: pass next_cursor back unchanged");
+    if cursor.len() > 2048 {
+        return Err(bad());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if body.b != binding(scope) || !valid_sk(&body.k) {
+        return Err(bad());
+    }
+    Ok(body.k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_tampering() {
+        let c = encode_cursor("scope-a", "03#00000000000000000001#a@x.io");
+        assert_eq!(decode_cursor("scope-a", &c, |_| true).unwrap(), "03#00000000000000000001#a@x.io");
+        assert_eq!(decode_cursor("scope-b", &c, |_| true).unwrap_err().code, "invalid_cursor");
+        assert!(decode_cursor("scope-a", &c, |_| false).is_err());
+        assert!(decode_cursor("scope-a", "!!!", |_| true).is_err());
+        let mut t = c.clone();
+        t.insert(3, 'x');
+        assert!(decode_cursor("scope-a", &t, |_| true).is_err());
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"k":"03#x","b":"0000000000000000"}"#);
+        assert!(decode_cursor("scope-a", &forged, |_| true).is_err());
+    }
+
+    #[test]
+    fn templates_match_from_the_end() {
+        let t = "/networks/{network_id}/connections/{program_id}";
+        assert_eq!(match_template("/networks/n1/connections/p1", t, "program_id").as_deref(), Some("p1"));
+        assert_eq!(match_template("/prod/networks/n1/connections/p1", t, "network_id").as_deref(), Some("n1"));
+        assert_eq!(match_template("/networks/n1/other/p1", t, "program_id"), None);
+    }
+}
