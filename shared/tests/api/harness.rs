@@ -1,0 +1,229 @@
+//! Runs the real handlers on real API Gateway events against DynamoDB Local.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+use shared::domain::NetworkId;
+use shared::store::metrics::CallCounter;
+use shared::{auth, AppState, Config};
+
+pub const TABLE: &str = "refnet-test";
+
+pub struct App {
+    pub state: &'static AppState,
+    pub calls: CallCounter,
+    pub net: String,
+    pub key: String,
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+pub fn unique(prefix: &str) -> String {
+    let mut r = [0u8; 4];
+    getrandom::fill(&mut r).expect("entropy");
+    format!(
+        "{prefix}-{}-{:08x}",
+        SEQ.fetch_add(1, Ordering::SeqCst),
+        u32::from_le_bytes(r)
+    )
+}
+
+pub async fn client(calls: &CallCounter) -> aws_sdk_dynamodb::Client {
+    if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
+        panic!("set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB Local (make test does)");
+    }
+    let conf = shared::sdk_config()
+        .await
+        .to_builder()
+        .interceptor(calls.clone())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+impl App {
+    /// A fresh network with its own key, and a program `p` with default settings.
+    pub async fn new() -> App {
+        let app = Self::bare().await;
+        let (s, _) = app.put("/networks/{net}/connections/p", json!({})).await;
+        assert_eq!(s, 201);
+        app
+    }
+
+    /// A fresh network with its own key and no program.
+    pub async fn bare() -> App {
+        let calls = CallCounter::default();
+        let client = client(&calls).await;
+        let config = Config::from_lookup(|k| match k {
+            "TABLE_NAME" => Some(TABLE.into()),
+            "RETRY_BUDGET_MS" => Some("20000".into()),
+            _ => None,
+        })
+        .expect("config");
+        let state: &'static AppState = Box::leak(Box::new(AppState::new(config, client)));
+        state.store.ensure_table().await.expect("table");
+        let net = unique("n");
+        let key = auth::generate_key().expect("key");
+        state
+            .store
+            .register_key(&NetworkId::try_from(net.as_str()).unwrap(), &auth::hash_key(&key))
+            .await
+            .expect("register key");
+        App { state, calls, net, key }
+    }
+
+    /// Sends `method path` with `body` through the handler that serves it, as an event built
+    /// from the matching file in events/.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>, key: Option<&str>) -> (u16, Value) {
+        let req = self.request(method, path, body.map(|b| b.to_string()), key);
+        let resp = self.dispatch(method, path, req).await;
+        decode(resp)
+    }
+
+    pub fn request(&self, method: &str, path: &str, body: Option<String>, key: Option<&str>) -> Request {
+        let path = path.replace("{net}", &self.net);
+        let (route, file) = route_of(method, &path);
+        let mut ev: Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}/../events/{file}.json", env!("CARGO_MANIFEST_DIR")))
+                .expect("event file"),
+        )
+        .expect("event json");
+        let (raw_path, query) = path.split_once('?').unwrap_or((&path, ""));
+        ev["rawPath"] = json!(raw_path);
+        ev["requestContext"]["http"]["path"] = json!(raw_path);
+        ev["rawQueryString"] = json!(query);
+        let mut qs = serde_json::Map::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            qs.insert(k.to_owned(), json!(v));
+        }
+        if qs.is_empty() {
+            ev.as_object_mut().unwrap().remove("queryStringParameters");
+        } else {
+            ev["queryStringParameters"] = Value::Object(qs);
+        }
+        ev["pathParameters"] = path_params(route, raw_path);
+        match key {
+            Some("") => {
+                ev["headers"].as_object_mut().unwrap().remove("authorization");
+            }
+            Some(k) => ev["headers"]["authorization"] = json!(format!("Bearer {k}")),
+            None => ev["headers"]["authorization"] = json!(format!("Bearer {}", self.key)),
+        }
+        match body {
+            Some(b) => ev["body"] = json!(b),
+            None => {
+                ev.as_object_mut().unwrap().remove("body");
+            }
+        }
+        lambda_http::request::from_str(&ev.to_string()).expect("event parses")
+    }
+
+    pub fn dispatch<'a>(&'a self, method: &str, path: &str, req: Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>> {
+        let path = path.replace("{net}", &self.net);
+        let (_, file) = route_of(method, &path);
+        let s = self.state;
+        use shared::api::*;
+        Box::pin(async move {
+            let r = match file {
+                "upsert-program" => upsert_program::handle(s, req).await,
+                "list-programs" => list_programs::handle(s, req).await,
+                "add-connection" => add_connection::handle(s, req).await,
+                "get-user-connections" => get_user_connections::handle(s, req).await,
+                "get-connection-codes" => get_connection_codes::handle(s, req).await,
+                "user-status" => user_status::handle(s, req).await,
+                other => panic!("no handler for {other}"),
+            };
+            r.expect("handlers answer every request with a response")
+        })
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call("PUT", path, Some(body), None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call("POST", path, Some(body), None).await
+    }
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call("GET", path, None, None).await
+    }
+
+    /// Add Connection in program `prog`.
+    pub async fn link(&self, prog: &str, user: &str, referrer: &str) -> (u16, Value) {
+        self.post(
+            &format!("/networks/{{net}}/connections/{prog}"),
+            json!({"user": user, "connection": referrer}),
+        )
+        .await
+    }
+
+    pub async fn connections(&self, prog: &str, user: &str, query: &str) -> Value {
+        let (s, v) = self
+            .get(&format!("/networks/{{net}}/connections/{prog}/users/{user}{query}"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+}
+
+pub fn decode(resp: Response<Body>) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let body = match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).expect("json response"),
+        Body::Binary(b) => serde_json::from_slice(b).expect("json response"),
+        Body::Empty => Value::Null,
+        _ => Value::Null,
+    };
+    if status >= 400 {
+        assert!(body["error"]["code"].is_string(), "error body has a code: {body}");
+        assert!(body["error"]["message"].is_string(), "error body has a message: {body}");
+    }
+    (status, body)
+}
+
+const ROUTES: [(&str, &str, &str); 6] = [
+    ("PUT", "/networks/{network_id}/connections/{program_id}", "upsert-program"),
+    ("GET", "/networks/{network_id}/connections", "list-programs"),
+    ("POST", "/networks/{network_id}/connections/{program_id}", "add-connection"),
+    ("GET", "/networks/{network_id}/connections/{program_id}/users/{user}", "get-user-connections"),
+    ("GET", "/networks/{network_id}/connections/{program_id}/users/{user}/codes", "get-connection-codes"),
+    ("POST", "/networks/{network_id}/user_status", "user-status"),
+];
+
+fn route_of(method: &str, path: &str) -> (&'static str, &'static str) {
+    let raw = path.split('?').next().unwrap_or(path);
+    let segs: Vec<&str> = raw.split('/').collect();
+    for (m, route, file) in ROUTES {
+        let r: Vec<&str> = route.split('/').collect();
+        if m == method
+            && r.len() == segs.len()
+            && r.iter().zip(&segs).all(|(a, b)| a.starts_with('{') || a == b)
+        {
+            return (route, file);
+        }
+    }
+    panic!("no route for {method} {path}");
+}
+
+fn path_params(route: &str, path: &str) -> Value {
+    let mut m = serde_json::Map::new();
+    for (a, b) in route.split('/').zip(path.split('/')) {
+        if let Some(name) = a.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
+            m.insert(name.to_owned(), json!(b));
+        }
+    }
+    Value::Object(m)
+}
+
+/// A valid mainnet DeSo key derived from `n`.
+pub fn deso_key(n: u8) -> String {
+    let mut payload = vec![0xcd, 0x14, 0x00, 0x02];
+    payload.extend_from_slice(&[n; 32]);
+    bs58::encode(payload).with_check().into_string()
+}
+
+pub fn email(prefix: &str, i: usize) -> String {
+    format!("{prefix}{i}@example.com")
+}

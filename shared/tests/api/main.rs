@@ -1,0 +1,9 @@
+//! Integration tests: the real handlers, real API Gateway events, DynamoDB Local.
+
+mod harness;
+
+mod codes;
+mod concurrency;
+mod connections;
+mod programs;
+mod user_status;
