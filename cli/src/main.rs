@@ -34,18 +34,30 @@ fn err(e: impl std::error::Error) -> String {
 }
 
 async fn run(args: &[String]) -> Result<(), String> {
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["create-table"] => {
             let s = state().await?;
             let created = s.store.ensure_table().await.map_err(err)?;
-            println!("table {}: {}", s.config.table_name, if created { "created" } else { "exists" });
+            println!(
+                "table {}: {}",
+                s.config.table_name,
+                if created { "created" } else { "exists" }
+            );
             Ok(())
         }
         ["create-network", net] => {
             let s = state().await?;
             let net = NetworkId::try_from(*net).map_err(err)?;
             let key = auth::generate_key().map_err(|e| e.to_string())?;
-            s.store.register_key(&net, &auth::hash_key(&key)).await.map_err(err)?;
+            s.store
+                .register_key(&net, &auth::hash_key(&key))
+                .await
+                .map_err(err)?;
             println!("network {net}: API key (shown once, store it now):\n{key}");
             Ok(())
         }
@@ -58,10 +70,20 @@ async fn run(args: &[String]) -> Result<(), String> {
                 Ok(k) if !k.trim().is_empty() => k.trim().to_owned(),
                 _ => auth::generate_key().map_err(|e| e.to_string())?,
             };
-            if !s.store.register_key(&net, &auth::hash_key(&key)).await.map_err(err)? {
+            if !s
+                .store
+                .register_key(&net, &auth::hash_key(&key))
+                .await
+                .map_err(err)?
+            {
                 return Err("REFNET_DEMO_API_KEY is already a key of another network".into());
             }
-            if s.store.get_program(&net, &prog).await.map_err(err)?.is_none() {
+            if s.store
+                .get_program(&net, &prog)
+                .await
+                .map_err(err)?
+                .is_none()
+            {
                 s.store
                     .upsert_program(&net, &prog, &ProgramPatch::default(), &clock::now().rfc3339)
                     .await

@@ -54,7 +54,8 @@ impl ApiError {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
         let mut resp = json_response(self.status, &body);
         if let Some(s) = self.retry_after {
-            resp.headers_mut().insert("retry-after", HeaderValue::from(s));
+            resp.headers_mut()
+                .insert("retry-after", HeaderValue::from(s));
         }
         resp
     }
@@ -89,7 +90,9 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Contention => {
                 tracing::warn!("contention outlasted the retry budget");
-                ApiError::unavailable("too many concurrent changes to the same records; retry shortly")
+                ApiError::unavailable(
+                    "too many concurrent changes to the same records; retry shortly",
+                )
             }
             StoreError::Corrupt(_) | StoreError::Other(_) => {
                 tracing::error!(error = %error_chain(&e), "store failure");
@@ -181,12 +184,19 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, empty_ok: bool) -> Result<T
             return serde_json::from_str("{}")
                 .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")));
         }
-        return Err(ApiError::bad_request("invalid_json", "a JSON object body is required"));
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "a JSON object body is required",
+        ));
     }
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
     if !value.is_object() {
-        return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "invalid_body",
+            "the body must be a JSON object",
+        ));
     }
     serde_json::from_value(value)
         .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")))
@@ -228,7 +238,8 @@ fn match_template(path: &str, template: &str, name: &str) -> Option<String> {
 }
 
 pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name))
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
 }
 
 /// `?limit=`: 1..=100, 50 when absent.
@@ -237,7 +248,10 @@ pub fn limit(req: &Request) -> Result<i32, ApiError> {
         None => Ok(50),
         Some(v) => match v.parse::<i32>() {
             Ok(n) if (1..=100).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request("invalid_limit", "limit must be 1 to 100")),
+            _ => Err(ApiError::bad_request(
+                "invalid_limit",
+                "limit must be 1 to 100",
+            )),
         },
     }
 }
@@ -265,8 +279,17 @@ pub fn encode_cursor(scope: &str, sk: &str) -> String {
 }
 
 /// The sort key inside a cursor; 400 when it was altered or comes from another listing.
-pub fn decode_cursor(scope: &str, cursor: &str, valid_sk: impl Fn(&str) -> bool) -> Result<String, ApiError> {
-    let bad = || ApiError::bad_request("invalid_cursor", "cursor is invalid: pass next_cursor back unchanged");
+pub fn decode_cursor(
+    scope: &str,
+    cursor: &str,
+    valid_sk: impl Fn(&str) -> bool,
+) -> Result<String, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "cursor is invalid: pass next_cursor back unchanged",
+        )
+    };
     if cursor.len() > 2048 {
         return Err(bad());
     }
@@ -285,8 +308,14 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_tampering() {
         let c = encode_cursor("scope-a", "03#00000000000000000001#a@x.io");
-        assert_eq!(decode_cursor("scope-a", &c, |_| true).unwrap(), "03#00000000000000000001#a@x.io");
-        assert_eq!(decode_cursor("scope-b", &c, |_| true).unwrap_err().code, "invalid_cursor");
+        assert_eq!(
+            decode_cursor("scope-a", &c, |_| true).unwrap(),
+            "03#00000000000000000001#a@x.io"
+        );
+        assert_eq!(
+            decode_cursor("scope-b", &c, |_| true).unwrap_err().code,
+            "invalid_cursor"
+        );
         assert!(decode_cursor("scope-a", &c, |_| false).is_err());
         assert!(decode_cursor("scope-a", "!!!", |_| true).is_err());
         let mut t = c.clone();
@@ -299,8 +328,17 @@ mod tests {
     #[test]
     fn templates_match_from_the_end() {
         let t = "/networks/{network_id}/connections/{program_id}";
-        assert_eq!(match_template("/networks/n1/connections/p1", t, "program_id").as_deref(), Some("p1"));
-        assert_eq!(match_template("/prod/networks/n1/connections/p1", t, "network_id").as_deref(), Some("n1"));
-        assert_eq!(match_template("/networks/n1/other/p1", t, "program_id"), None);
+        assert_eq!(
+            match_template("/networks/n1/connections/p1", t, "program_id").as_deref(),
+            Some("p1")
+        );
+        assert_eq!(
+            match_template("/prod/networks/n1/connections/p1", t, "network_id").as_deref(),
+            Some("n1")
+        );
+        assert_eq!(
+            match_template("/networks/n1/other/p1", t, "program_id"),
+            None
+        );
     }
 }

@@ -53,9 +53,20 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     match outcome {
         LinkOutcome::Auth(f) => Err(auth::refused(f)),
         LinkOutcome::Refused(r) => Err(refusal(r, &prog)),
-        LinkOutcome::Linked { connection, created, .. } => {
-            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-            Ok(json_response(status, &json!({ "connection": connection_json(&connection) })))
+        LinkOutcome::Linked {
+            connection,
+            created,
+            ..
+        } => {
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            Ok(json_response(
+                status,
+                &json!({ "connection": connection_json(&connection) }),
+            ))
         }
     }
 }
@@ -65,6 +76,9 @@ pub(crate) fn metadata_string(m: Option<serde_json::Value>) -> Result<Option<Str
     match m {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(v @ serde_json::Value::Object(_)) => Ok(Some(v.to_string())),
-        Some(_) => Err(ApiError::bad_request("invalid_body", "metadata must be a JSON object")),
+        Some(_) => Err(ApiError::bad_request(
+            "invalid_body",
+            "metadata must be a JSON object",
+        )),
     }
 }

@@ -34,7 +34,11 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let program = program.ok_or_else(|| program_not_found(&prog))?;
     let mut codes = codes?;
     if codes.is_empty() {
-        match state.store.ensure_default_code(&net, &program, &user).await? {
+        match state
+            .store
+            .ensure_default_code(&net, &program, &user)
+            .await?
+        {
             DefaultCode::Created(c) | DefaultCode::Existing(c) => codes.push(c),
             DefaultCode::OwnerBanned => {}
         }

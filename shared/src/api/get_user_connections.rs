@@ -11,7 +11,9 @@ use serde_json::json;
 
 use super::{network, program_id, program_not_found};
 use crate::domain::{Level, UserId};
-use crate::http::{decode_cursor, encode_cursor, json_response, limit, path_param, query_param, serve, ApiError};
+use crate::http::{
+    decode_cursor, encode_cursor, json_response, limit, path_param, query_param, serve, ApiError,
+};
 use crate::store::keys;
 use crate::store::links::Levels;
 use crate::{auth, AppState};

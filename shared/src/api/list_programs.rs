@@ -5,7 +5,9 @@ use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 
 use super::{network, program_json};
-use crate::http::{decode_cursor, encode_cursor, json_response, limit, query_param, serve, ApiError};
+use crate::http::{
+    decode_cursor, encode_cursor, json_response, limit, query_param, serve, ApiError,
+};
 use crate::store::keys::PROGRAM_PREFIX;
 use crate::{auth, AppState};
 
@@ -33,7 +35,9 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let more = page.programs.len() > limit as usize;
     page.programs.truncate(limit as usize);
     let next = if more {
-        page.programs.last().map(|p| format!("{PROGRAM_PREFIX}{}", p.id))
+        page.programs
+            .last()
+            .map(|p| format!("{PROGRAM_PREFIX}{}", p.id))
     } else {
         page.last_sk
     };

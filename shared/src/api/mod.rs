@@ -52,7 +52,9 @@ pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
         Refusal::ProgramNotFound => program_not_found(program),
         Refusal::ProgramInactive => ApiError::conflict(
             "program_inactive",
-            format!("program '{program}' is inactive; activate it with PUT before connecting users"),
+            format!(
+                "program '{program}' is inactive; activate it with PUT before connecting users"
+            ),
         ),
         Refusal::SelfReferral => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -77,7 +79,9 @@ pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
             "the user already has too many referees to re-link them all in one transaction; \
              connect the user before their referees, or split the backfill",
         ),
-        Refusal::CodeNotFound => ApiError::not_found("code_not_found", "no such referral code in this network"),
+        Refusal::CodeNotFound => {
+            ApiError::not_found("code_not_found", "no such referral code in this network")
+        }
         Refusal::CodeUnavailable => ApiError::conflict(
             "code_unavailable",
             "the referral code is inactive or has reached its maximum referrals",
@@ -98,12 +102,16 @@ pub(crate) fn network(req: &lambda_http::Request, template: &str) -> Result<Netw
     Ok(NetworkId::try_from(raw.as_str())?)
 }
 
-pub(crate) fn program_id(req: &lambda_http::Request, template: &str) -> Result<ProgramId, ApiError> {
+pub(crate) fn program_id(
+    req: &lambda_http::Request,
+    template: &str,
+) -> Result<ProgramId, ApiError> {
     let raw = crate::http::path_param(req, template, "program_id")?;
     Ok(ProgramId::try_from(raw.as_str())?)
 }
 
 /// A user id from a body field, with the field named in the error.
 pub(crate) fn user_field(field: &str, raw: &str) -> Result<UserId, ApiError> {
-    UserId::try_from(raw).map_err(|e| ApiError::bad_request("invalid_user", format!("{field}: {e}")))
+    UserId::try_from(raw)
+        .map_err(|e| ApiError::bad_request("invalid_user", format!("{field}: {e}")))
 }

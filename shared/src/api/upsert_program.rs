@@ -30,6 +30,13 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .upsert_program(&net, &prog, &patch, &clock::now().rfc3339)
         .await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok(json_response(status, &json!({ "program": program_json(&program) })))
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(
+        status,
+        &json!({ "program": program_json(&program) }),
+    ))
 }

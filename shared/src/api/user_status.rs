@@ -65,7 +65,9 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         }
     };
     let referrer = match (&change, body.referrer.as_deref()) {
-        (Change::Create, Some(r)) if !r.trim().is_empty() => Some(parse_referrer(r, body.referral_program_id.as_deref())?),
+        (Change::Create, Some(r)) if !r.trim().is_empty() => {
+            Some(parse_referrer(r, body.referral_program_id.as_deref())?)
+        }
         _ => None,
     };
     let metadata = metadata_string(body.metadata)?;
@@ -97,16 +99,19 @@ fn parse_referrer(raw: &str, program: Option<&str>) -> Result<Referrer, ApiError
                 "referral_program_id is required when referrer is a user",
             )
         })?;
-        let prog = ProgramId::try_from(prog)
-            .map_err(|e| ApiError::bad_request("invalid_program_id", format!("referral_program_id: {e}")))?;
+        let prog = ProgramId::try_from(prog).map_err(|e| {
+            ApiError::bad_request("invalid_program_id", format!("referral_program_id: {e}"))
+        })?;
         return Ok(Referrer::User(who, prog));
     }
-    ReferralCode::try_from(raw.trim()).map(Referrer::Code).map_err(|_| {
-        ApiError::bad_request(
-            "invalid_referrer",
-            "referrer must be an email, a DeSo public key or an 8-character referral code",
-        )
-    })
+    ReferralCode::try_from(raw.trim())
+        .map(Referrer::Code)
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_referrer",
+                "referrer must be an email, a DeSo public key or an 8-character referral code",
+            )
+        })
 }
 
 async fn create_with_referrer(
@@ -120,7 +125,12 @@ async fn create_with_referrer(
         Referrer::User(u, p) => (u, p, None),
         Referrer::Code(c) => match state.store.get_code(&c).await? {
             Some(found) if &found.network == net => (found.owner, found.program, Some(c)),
-            _ => return Err(refusal(Refusal::CodeNotFound, &ProgramId::try_from("-").map_err(ApiError::from)?)),
+            _ => {
+                return Err(refusal(
+                    Refusal::CodeNotFound,
+                    &ProgramId::try_from("-").map_err(ApiError::from)?,
+                ))
+            }
         },
     };
     let outcome = state
@@ -139,15 +149,24 @@ async fn create_with_referrer(
         )
         .await?;
     match outcome {
-        LinkOutcome::Linked { connection, created: true, user_was_new } => {
-            let status = if user_was_new { StatusCode::CREATED } else { StatusCode::OK };
+        LinkOutcome::Linked {
+            connection,
+            created: true,
+            user_was_new,
+        } => {
+            let status = if user_was_new {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Ok(json_response(
                 status,
                 &json!({"user": user.as_str(), "status": UserStatus::Active.as_str(), "connection": connection_json(&connection)}),
             ))
         }
         // The user has a referrer in this program already: the referrer is ignored.
-        LinkOutcome::Linked { created: false, .. } | LinkOutcome::Refused(Refusal::AlreadyConnected) => {
+        LinkOutcome::Linked { created: false, .. }
+        | LinkOutcome::Refused(Refusal::AlreadyConnected) => {
             let outcome = state.store.create_user(net, user).await?;
             status_response(user, outcome, None)
         }
@@ -157,10 +176,18 @@ async fn create_with_referrer(
     }
 }
 
-fn status_response(user: &UserId, outcome: StatusOutcome, connection: Option<Value>) -> Result<Response<Body>, ApiError> {
+fn status_response(
+    user: &UserId,
+    outcome: StatusOutcome,
+    connection: Option<Value>,
+) -> Result<Response<Body>, ApiError> {
     match outcome {
         StatusOutcome::Done { status, created } => Ok(json_response(
-            if created { StatusCode::CREATED } else { StatusCode::OK },
+            if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            },
             &json!({"user": user.as_str(), "status": status.as_str(), "connection": connection}),
         )),
         StatusOutcome::NotFound => Err(ApiError::not_found(
@@ -171,6 +198,9 @@ fn status_response(user: &UserId, outcome: StatusOutcome, connection: Option<Val
             "user_connected",
             "the user takes part in connections; ban them instead",
         )),
-        StatusOutcome::Banned => Err(refusal(Refusal::UserBanned, &ProgramId::try_from("-").map_err(ApiError::from)?)),
+        StatusOutcome::Banned => Err(refusal(
+            Refusal::UserBanned,
+            &ProgramId::try_from("-").map_err(ApiError::from)?,
+        )),
     }
 }

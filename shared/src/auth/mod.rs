@@ -42,7 +42,9 @@ pub fn probe(req: &Request) -> Result<KeyProbe, ApiError> {
         .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <key>'"))?;
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 512 {
-        return Err(unauthorized("the Authorization header must be 'Bearer <key>'"));
+        return Err(unauthorized(
+            "the Authorization header must be 'Bearer <key>'",
+        ));
     }
     Ok(KeyProbe {
         key: keys::api_key(&hash_key(token)),

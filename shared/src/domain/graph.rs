@@ -131,7 +131,13 @@ pub fn plan_link(
         let depth = d.depth;
         let new_upline = if depth < MAX {
             for (j, a) in upline.iter().take(MAX - depth).enumerate() {
-                add(&mut edges, a, depth + 1 + j, &d.member.user, d.member.connected_ns);
+                add(
+                    &mut edges,
+                    a,
+                    depth + 1 + j,
+                    &d.member.user,
+                    d.member.connected_ns,
+                );
             }
             d.member
                 .upline
@@ -180,7 +186,10 @@ mod tests {
     #[test]
     fn self_referral_and_replays() {
         let c = chain(2);
-        assert_eq!(check_link(&u(0), &u(0), None, None), Err(LinkRefusal::SelfReferral));
+        assert_eq!(
+            check_link(&u(0), &u(0), None, None),
+            Err(LinkRefusal::SelfReferral)
+        );
         assert_eq!(
             check_link(&u(1), &u(0), Some(&c[1]), Some(&c[0])),
             Err(LinkRefusal::AlreadyThisReferrer)
@@ -272,17 +281,32 @@ mod tests {
             connected_ns: 6,
         };
         let sub = vec![
-            Descendant { member: b, depth: 1 },
-            Descendant { member: c, depth: 2 },
+            Descendant {
+                member: b,
+                depth: 1,
+            },
+            Descendant {
+                member: c,
+                depth: 2,
+            },
         ];
         let p = plan_link(&u(100), &u(200), Some(&r), 7, &sub);
         assert_eq!(p.root, u(201));
         assert_eq!(p.upline, vec![u(200), u(201)]);
         assert_eq!(p.rewrites[0], (u(101), vec![u(100), u(200), u(201)]));
-        assert_eq!(p.rewrites[1], (u(102), vec![u(101), u(100), u(200), u(201)]));
+        assert_eq!(
+            p.rewrites[1],
+            (u(102), vec![u(101), u(100), u(200), u(201)])
+        );
         // r gains a at 1, b at 2, c at 3; q one level further each
-        assert_eq!(p.count_adds[&u(200)], BTreeMap::from([(1, 1), (2, 1), (3, 1)]));
-        assert_eq!(p.count_adds[&u(201)], BTreeMap::from([(2, 1), (3, 1), (4, 1)]));
+        assert_eq!(
+            p.count_adds[&u(200)],
+            BTreeMap::from([(1, 1), (2, 1), (3, 1)])
+        );
+        assert_eq!(
+            p.count_adds[&u(201)],
+            BTreeMap::from([(2, 1), (3, 1), (4, 1)])
+        );
         assert_eq!(p.edges.len(), 6);
         let _ = q;
     }
@@ -294,7 +318,10 @@ mod tests {
         let sub: Vec<Descendant> = c[1..]
             .iter()
             .enumerate()
-            .map(|(i, m)| Descendant { member: m.clone(), depth: i + 1 })
+            .map(|(i, m)| Descendant {
+                member: m.clone(),
+                depth: i + 1,
+            })
             .collect();
         let x_up: Vec<UserId> = (0..10).map(|i| u(500 + i)).collect();
         let x = MemberView {

@@ -29,7 +29,10 @@ macro_rules! slug_id {
                 } else {
                     Err(DomainError::invalid(
                         concat!("invalid_", $what),
-                        concat!($what, " must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'"),
+                        concat!(
+                            $what,
+                            " must be 1 to 64 characters of A-Z, a-z, 0-9, '_' or '-'"
+                        ),
                     ))
                 }
             }
@@ -101,10 +104,7 @@ impl TryFrom<&str> for DesoPublicKey {
     type Error = DomainError;
     fn try_from(s: &str) -> Result<Self, DomainError> {
         let bad = |why: &str| {
-            DomainError::invalid(
-                "invalid_user",
-                &format!("invalid DeSo public key: {why}"),
-            )
+            DomainError::invalid("invalid_user", &format!("invalid DeSo public key: {why}"))
         };
         if s.len() > 64 {
             return Err(bad("too long"));

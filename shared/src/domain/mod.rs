@@ -5,8 +5,10 @@ pub mod graph;
 pub mod ids;
 pub mod program;
 
-pub use ids::{DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId, MAX_LEVELS};
 pub use code::Code;
+pub use ids::{
+    DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId, MAX_LEVELS,
+};
 pub use program::{Program, ProgramPatch, UsdCents};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

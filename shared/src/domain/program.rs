@@ -24,7 +24,9 @@ impl TryFrom<i64> for UsdCents {
         if (0..=MAX_USD_CENTS as i64).contains(&v) {
             Ok(UsdCents(v as u32))
         } else {
-            Err(format!("amount must be 0..={MAX_USD_CENTS} US cents, got {v}"))
+            Err(format!(
+                "amount must be 0..={MAX_USD_CENTS} US cents, got {v}"
+            ))
         }
     }
 }
@@ -146,9 +148,10 @@ mod tests {
 
     #[test]
     fn update_keeps_missing_fields() {
-        let first: ProgramPatch =
-            serde_json::from_str(r#"{"name":"Gold","max_levels":3,"referee_amount_usd_cents":500}"#)
-                .unwrap();
+        let first: ProgramPatch = serde_json::from_str(
+            r#"{"name":"Gold","max_levels":3,"referee_amount_usd_cents":500}"#,
+        )
+        .unwrap();
         first.validate().unwrap();
         let p = first.apply(&pid(), None, "t0");
         let second: ProgramPatch = serde_json::from_str(r#"{"active":false}"#).unwrap();
@@ -178,7 +181,10 @@ mod tests {
             r#"{"max_levels":"3"}"#,
             r#"{"active":"yes"}"#,
         ] {
-            assert!(serde_json::from_str::<ProgramPatch>(body).is_err(), "{body}");
+            assert!(
+                serde_json::from_str::<ProgramPatch>(body).is_err(),
+                "{body}"
+            );
         }
     }
 }

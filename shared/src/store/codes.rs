@@ -15,7 +15,10 @@ pub enum DefaultCode {
 
 impl Store {
     pub async fn get_code(&self, code: &ReferralCode) -> Result<Option<Code>, StoreError> {
-        self.get(&keys::code(code)).await?.map(items::code).transpose()
+        self.get(&keys::code(code))
+            .await?
+            .map(items::code)
+            .transpose()
     }
 
     /// A user's codes in one program, or in all programs of the network.
@@ -67,9 +70,18 @@ impl Store {
 
     /// The code item with its GSI keys, ready to Put.
     pub fn code_item(&self, code: &Code) -> Result<Item, StoreError> {
-        let mut item = items::with_key(items::to_item(&CodeItem::from(code))?, &keys::code(&code.code));
-        item.insert(keys::GSI1PK.into(), s(keys::user_codes_partition(&code.network, &code.owner)));
-        item.insert(keys::GSI1SK.into(), s(keys::user_codes_sort(&code.program, &code.code)));
+        let mut item = items::with_key(
+            items::to_item(&CodeItem::from(code))?,
+            &keys::code(&code.code),
+        );
+        item.insert(
+            keys::GSI1PK.into(),
+            s(keys::user_codes_partition(&code.network, &code.owner)),
+        );
+        item.insert(
+            keys::GSI1SK.into(),
+            s(keys::user_codes_sort(&code.program, &code.code)),
+        );
         Ok(item)
     }
 
@@ -99,7 +111,11 @@ impl Store {
             ),
             Some(_) => (
                 format!("ADD {} {}", e.n("codes"), e.v(n(1))),
-                format!("{} = {}", e.n("status"), e.v(s(UserStatus::Active.as_str()))),
+                format!(
+                    "{} = {}",
+                    e.n("status"),
+                    e.v(s(UserStatus::Active.as_str()))
+                ),
             ),
         };
         self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
@@ -119,12 +135,16 @@ impl Store {
                 .await?
                 .map(items::from_item)
                 .transpose()?;
-            if seen.as_ref().is_some_and(|p| p.status == UserStatus::Banned) {
+            if seen
+                .as_ref()
+                .is_some_and(|p| p.status == UserStatus::Banned)
+            {
                 return Ok(Attempt::Done(DefaultCode::OwnerBanned));
             }
             let now = clock::now();
             let code = Code {
-                code: ReferralCode::generate().map_err(|_| StoreError::Corrupt("entropy".into()))?,
+                code: ReferralCode::generate()
+                    .map_err(|_| StoreError::Corrupt("entropy".into()))?,
                 network: net.clone(),
                 program: program.id.clone(),
                 owner: user.clone(),
@@ -156,13 +176,14 @@ impl Store {
                 Ok(()) => Ok(Attempt::Done(DefaultCode::Created(code))),
                 Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
                     // Another call made it first: answer with its code.
-                    let existing = reasons[0]
-                        .item()
-                        .and_then(|i| i.get("code"))
-                        .and_then(|v| match v {
-                            AttributeValue::S(c) => ReferralCode::try_from(c.as_str()).ok(),
-                            _ => None,
-                        });
+                    let existing =
+                        reasons[0]
+                            .item()
+                            .and_then(|i| i.get("code"))
+                            .and_then(|v| match v {
+                                AttributeValue::S(c) => ReferralCode::try_from(c.as_str()).ok(),
+                                _ => None,
+                            });
                     match existing {
                         Some(c) => match self.get_code(&c).await? {
                             Some(code) => Ok(Attempt::Done(DefaultCode::Existing(code))),

@@ -77,7 +77,7 @@ pub enum Refusal {
 pub enum LinkOutcome {
     /// `created` is false for an exact replay of a link that exists.
     Linked {
-        connection: Connection,
+        connection: Box<Connection>,
         created: bool,
         user_was_new: bool,
     },
@@ -154,8 +154,16 @@ impl Store {
                 _ => return refuse(Refusal::CodeNotFound),
             }
         }
-        let user_view = snap.user_mem.as_ref().map(MembershipItem::view).transpose()?;
-        let ref_view = snap.ref_mem.as_ref().map(MembershipItem::view).transpose()?;
+        let user_view = snap
+            .user_mem
+            .as_ref()
+            .map(MembershipItem::view)
+            .transpose()?;
+        let ref_view = snap
+            .ref_mem
+            .as_ref()
+            .map(MembershipItem::view)
+            .transpose()?;
         let max_levels = program.max_levels as usize;
         let user_was_new = snap.user_profile.is_none();
         match check_link(req.user, req.referrer, user_view.as_ref(), None) {
@@ -167,13 +175,13 @@ impl Store {
                     return Err(StoreError::Corrupt("membership vanished".into()));
                 };
                 return Ok(Attempt::Done(LinkOutcome::Linked {
-                    connection: Connection {
+                    connection: Box::new(Connection {
                         program_id: req.program.clone(),
                         user: req.user.clone(),
                         referrer: req.referrer.clone(),
                         upline: v.upline.iter().take(max_levels).cloned().collect(),
                         created_at: m.connected_at.clone().unwrap_or_default(),
-                    },
+                    }),
                     created: false,
                     user_was_new,
                 }));
@@ -181,9 +189,8 @@ impl Store {
             Err(LinkRefusal::AlreadyConnected) => return refuse(Refusal::AlreadyConnected),
             _ => {}
         }
-        let banned = |p: &Option<ProfileItem>| {
-            p.as_ref().is_some_and(|p| p.status == UserStatus::Banned)
-        };
+        let banned =
+            |p: &Option<ProfileItem>| p.as_ref().is_some_and(|p| p.status == UserStatus::Banned);
         if banned(&snap.user_profile) || banned(&snap.ref_profile) {
             return refuse(Refusal::UserBanned);
         }
@@ -195,7 +202,14 @@ impl Store {
                 return refuse(Refusal::CodeUnavailable);
             }
         }
-        if check_link(req.user, req.referrer, user_view.as_ref(), ref_view.as_ref()).is_err() {
+        if check_link(
+            req.user,
+            req.referrer,
+            user_view.as_ref(),
+            ref_view.as_ref(),
+        )
+        .is_err()
+        {
             return refuse(Refusal::Cycle);
         }
 
@@ -212,7 +226,13 @@ impl Store {
             }
             _ => Vec::new(),
         };
-        let plan = plan_link(req.user, req.referrer, ref_view.as_ref(), now.ns as u128, &subtree);
+        let plan = plan_link(
+            req.user,
+            req.referrer,
+            ref_view.as_ref(),
+            now.ns as u128,
+            &subtree,
+        );
         let mut tx = self.link_items(req, &snap, user_view.as_ref(), &subtree, &plan, &now)?;
         if tx.len() + req.extra.len() > MAX_TX_ITEMS {
             return refuse(Refusal::SubtreeTooLarge);
@@ -220,13 +240,13 @@ impl Store {
         tx.extend(req.extra.iter().cloned());
         match self.transact(tx).await {
             Ok(()) => Ok(Attempt::Done(LinkOutcome::Linked {
-                connection: Connection {
+                connection: Box::new(Connection {
                     program_id: req.program.clone(),
                     user: req.user.clone(),
                     referrer: req.referrer.clone(),
                     upline: plan.upline.iter().take(max_levels).cloned().collect(),
                     created_at: now.rfc3339,
-                },
+                }),
                 created: true,
                 user_was_new,
             })),
@@ -286,7 +306,14 @@ impl Store {
         // Ancestors gain counts; the root must still be a root.
         let ref_is_new = snap.ref_mem.is_none();
         for (ancestor, adds) in &plan.count_adds {
-            tx.push(self.ancestor_update(req, ancestor, adds, ancestor == &plan.root, ref_is_new && ancestor == req.referrer, now)?);
+            tx.push(self.ancestor_update(
+                req,
+                ancestor,
+                adds,
+                ancestor == &plan.root,
+                ref_is_new && ancestor == req.referrer,
+                now,
+            )?);
         }
         if !plan.count_adds.contains_key(&plan.root) {
             let mut e = Expr::new();
@@ -295,15 +322,29 @@ impl Store {
                 e.n(keys::PK),
                 e.n("referrer")
             );
-            tx.push(self.tx_check(&keys::membership(req.net, req.program, &plan.root), &cond, &e)?);
+            tx.push(self.tx_check(
+                &keys::membership(req.net, req.program, &plan.root),
+                &cond,
+                &e,
+            )?);
         }
 
         for edge in &plan.edges {
-            let key = keys::downline_edge(req.net, req.program, &edge.ancestor, edge.level, edge.connected_ns, &edge.member);
+            let key = keys::downline_edge(
+                req.net,
+                req.program,
+                &edge.ancestor,
+                edge.level,
+                edge.connected_ns,
+                &edge.member,
+            );
             let item: Item = HashMap::from([
                 ("user".to_owned(), s(edge.member.as_str())),
                 ("level".to_owned(), n(edge.level)),
-                ("connected_at".to_owned(), s(clock::rfc3339(edge.connected_ns as u64))),
+                (
+                    "connected_at".to_owned(),
+                    s(clock::rfc3339(edge.connected_ns as u64)),
+                ),
             ]);
             tx.push(self.tx_put(items::with_key(item, &key), None, &Expr::new(), false)?);
         }
@@ -328,7 +369,12 @@ impl Store {
                 e.v(s(req.user.as_str())),
                 children_are(&mut e, kids)
             );
-            tx.push(self.tx_update(&keys::membership(req.net, req.program, member), &update, Some(&cond), &e)?);
+            tx.push(self.tx_update(
+                &keys::membership(req.net, req.program, member),
+                &update,
+                Some(&cond),
+                &e,
+            )?);
         }
 
         if let Some(code) = req.code {
@@ -373,7 +419,11 @@ impl Store {
             ),
             Some(_) => (
                 format!("ADD {} {}", e.n("links"), e.v(n(1))),
-                format!("{} = {}", e.n("status"), e.v(s(UserStatus::Active.as_str()))),
+                format!(
+                    "{} = {}",
+                    e.n("status"),
+                    e.v(s(UserStatus::Active.as_str()))
+                ),
             ),
         };
         self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
@@ -418,7 +468,12 @@ impl Store {
             cond = format!("attribute_exists({})", e.n(keys::PK));
         }
         update.push_str(&format!("ADD {}", add.join(", ")));
-        self.tx_update(&keys::membership(req.net, req.program, ancestor), &update, Some(&cond), &e)
+        self.tx_update(
+            &keys::membership(req.net, req.program, ancestor),
+            &update,
+            Some(&cond),
+            &e,
+        )
     }
 
     /// Every member below `user`, at any depth, or None when there are more than `budget`.
@@ -436,7 +491,14 @@ impl Store {
             let mut start = None;
             loop {
                 let page = self
-                    .downline_page(net, prog, &top, Levels::UpTo(MAX_LEVELS), 1000, start.take())
+                    .downline_page(
+                        net,
+                        prog,
+                        &top,
+                        Levels::UpTo(MAX_LEVELS),
+                        1000,
+                        start.take(),
+                    )
                     .await?;
                 found.extend(page.edges);
                 if out.len() + found.len() > budget {
@@ -463,7 +525,10 @@ impl Store {
                     if edge.level == MAX_LEVELS && view.children > 0 {
                         frontier.push((view.user.clone(), depth));
                     }
-                    out.push(Descendant { member: view, depth });
+                    out.push(Descendant {
+                        member: view,
+                        depth,
+                    });
                 }
             }
         }
@@ -523,7 +588,9 @@ impl Store {
         probe: &KeyProbe,
     ) -> Result<(Result<(), AuthFailure>, Option<Program>), StoreError> {
         let k_program = keys::program(net, prog);
-        let mut got = self.batch_get(&[probe.key.clone(), k_program.clone()]).await?;
+        let mut got = self
+            .batch_get(&[probe.key.clone(), k_program.clone()])
+            .await?;
         Ok((
             check_key(got.get(&probe.key), net),
             got.remove(&k_program).map(items::program).transpose()?,

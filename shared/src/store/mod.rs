@@ -232,7 +232,8 @@ fn jitter(cap: Duration) -> Duration {
     } else {
         u16::MAX as u64 / 2
     };
-    Duration::from_micros(cap.as_micros() as u64 * (r + 1) / (u16::MAX as u64 + 1)).max(Duration::from_millis(1))
+    Duration::from_micros(cap.as_micros() as u64 * (r + 1) / (u16::MAX as u64 + 1))
+        .max(Duration::from_millis(1))
 }
 
 fn dedup(keys: &[Key]) -> Vec<Key> {
@@ -267,7 +268,10 @@ impl Expr {
     }
     /// `#name` placeholder for an attribute.
     pub fn n(&mut self, attr: &str) -> String {
-        let p = format!("#{}", attr.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+        let p = format!(
+            "#{}",
+            attr.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
         self.names.insert(p.clone(), attr.to_owned());
         p
     }
@@ -285,7 +289,9 @@ impl Expr {
     }
 }
 
-fn built<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
+fn built<T, E: std::error::Error + Send + Sync + 'static>(
+    r: Result<T, E>,
+) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Other(Box::new(e)))
 }
 
@@ -305,7 +311,9 @@ impl Store {
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values());
         if return_old_on_fail {
-            b = b.return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            b = b.return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            );
         }
         Ok(TransactWriteItem::builder().put(built(b.build())?).build())
     }
@@ -324,20 +332,34 @@ impl Store {
             .set_condition_expression(cond.map(str::to_owned))
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values());
-        Ok(TransactWriteItem::builder().update(built(b.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .update(built(b.build())?)
+            .build())
     }
 
-    pub fn tx_check(&self, key: &Key, cond: &str, expr: &Expr) -> Result<TransactWriteItem, StoreError> {
+    pub fn tx_check(
+        &self,
+        key: &Key,
+        cond: &str,
+        expr: &Expr,
+    ) -> Result<TransactWriteItem, StoreError> {
         let b = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
             .condition_expression(cond)
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values());
-        Ok(TransactWriteItem::builder().condition_check(built(b.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .condition_check(built(b.build())?)
+            .build())
     }
 
-    pub fn tx_delete(&self, key: &Key, cond: Option<&str>, expr: &Expr) -> Result<TransactWriteItem, StoreError> {
+    pub fn tx_delete(
+        &self,
+        key: &Key,
+        cond: Option<&str>,
+        expr: &Expr,
+    ) -> Result<TransactWriteItem, StoreError> {
         let b = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key_item(key)))
@@ -345,7 +367,9 @@ impl Store {
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        Ok(TransactWriteItem::builder().delete(built(b.build())?).build())
+        Ok(TransactWriteItem::builder()
+            .delete(built(b.build())?)
+            .build())
     }
 }
 

@@ -10,9 +10,15 @@ impl Store {
     pub async fn register_key(&self, net: &NetworkId, key_hash: &str) -> Result<bool, StoreError> {
         let now = clock::now();
         let mut e = Expr::new();
-        let net_item: Item = items_with(&keys::network(net), [("network_id", net.as_str()), ("created_at", &now.rfc3339)]);
+        let net_item: Item = items_with(
+            &keys::network(net),
+            [("network_id", net.as_str()), ("created_at", &now.rfc3339)],
+        );
         let cond_net = format!("attribute_not_exists({})", e.n(keys::PK));
-        let key_item = items_with(&keys::api_key(key_hash), [("network_id", net.as_str()), ("created_at", &now.rfc3339)]);
+        let key_item = items_with(
+            &keys::api_key(key_hash),
+            [("network_id", net.as_str()), ("created_at", &now.rfc3339)],
+        );
         let mut e2 = Expr::new();
         let cond_key = format!(
             "attribute_not_exists({}) OR {} = {}",
@@ -35,6 +41,9 @@ impl Store {
 }
 
 fn items_with<const N: usize>(key: &super::Key, attrs: [(&str, &str); N]) -> Item {
-    let item: Item = attrs.iter().map(|(k, v)| ((*k).to_owned(), s(*v))).collect();
+    let item: Item = attrs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), s(*v)))
+        .collect();
     super::items::with_key(item, key)
 }

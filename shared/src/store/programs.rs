@@ -14,12 +14,20 @@ pub struct ProgramsPage {
 
 impl Store {
     /// One GetItem: the network of an API key.
-    pub async fn authenticate(&self, probe: &KeyProbe, net: &NetworkId) -> Result<Result<(), AuthFailure>, StoreError> {
+    pub async fn authenticate(
+        &self,
+        probe: &KeyProbe,
+        net: &NetworkId,
+    ) -> Result<Result<(), AuthFailure>, StoreError> {
         let item = self.get(&probe.key).await?;
         Ok(check_key(item.as_ref(), net))
     }
 
-    pub async fn get_program(&self, net: &NetworkId, prog: &ProgramId) -> Result<Option<Program>, StoreError> {
+    pub async fn get_program(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+    ) -> Result<Option<Program>, StoreError> {
         self.get(&keys::program(net, prog))
             .await?
             .map(items::program)
@@ -50,8 +58,18 @@ impl Store {
         let num = |v: i64| AttributeValue::N(v.to_string());
         field(&mut e, "program_id", true, s(prog.as_str()));
         field(&mut e, "name", patch.name.is_some(), s(&fresh.name));
-        field(&mut e, "max_levels", patch.max_levels.is_some(), num(fresh.max_levels.into()));
-        field(&mut e, "active", patch.active.is_some(), AttributeValue::Bool(fresh.active));
+        field(
+            &mut e,
+            "max_levels",
+            patch.max_levels.is_some(),
+            num(fresh.max_levels.into()),
+        );
+        field(
+            &mut e,
+            "active",
+            patch.active.is_some(),
+            AttributeValue::Bool(fresh.active),
+        );
         field(
             &mut e,
             "referrer_amount_usd_cents",

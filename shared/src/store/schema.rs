@@ -9,10 +9,14 @@ use super::{keys, Store, StoreError};
 
 /// (attribute, key type) of the table and of each GSI.
 pub const TABLE_KEYS: [(&str, &str); 2] = [(keys::PK, "HASH"), (keys::SK, "RANGE")];
-pub const GSIS: [(&str, [(&str, &str); 2]); 1] =
-    [(keys::GSI1, [(keys::GSI1PK, "HASH"), (keys::GSI1SK, "RANGE")])];
+pub const GSIS: [(&str, [(&str, &str); 2]); 1] = [(
+    keys::GSI1,
+    [(keys::GSI1PK, "HASH"), (keys::GSI1SK, "RANGE")],
+)];
 
-fn built<T, E: std::error::Error + Send + Sync + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
+fn built<T, E: std::error::Error + Send + Sync + 'static>(
+    r: Result<T, E>,
+) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Other(Box::new(e)))
 }
 
@@ -43,7 +47,10 @@ impl Store {
             return Ok(false);
         }
         let mut attrs = Vec::new();
-        for (a, _) in TABLE_KEYS.iter().chain(GSIS.iter().flat_map(|(_, k)| k.iter())) {
+        for (a, _) in TABLE_KEYS
+            .iter()
+            .chain(GSIS.iter().flat_map(|(_, k)| k.iter()))
+        {
             attrs.push(built(
                 AttributeDefinition::builder()
                     .attribute_name(*a)
@@ -63,14 +70,20 @@ impl Store {
                 GlobalSecondaryIndex::builder()
                     .index_name(name)
                     .set_key_schema(Some(schema(&ks)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build(),
             )?);
         }
         match req.send().await {
             Ok(_) => {}
             // A concurrent creator won: fine.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
             Err(e) => return Err(super::classify(e)),
         }
         for _ in 0..100 {
@@ -86,6 +99,61 @@ impl Store {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        Err(StoreError::Unavailable("table did not become active".into()))
+        Err(StoreError::Unavailable(
+            "table did not become active".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_yaml::Value;
+
+    fn pairs(v: &Value) -> Vec<(String, String)> {
+        v.as_sequence()
+            .map(|s| {
+                s.iter()
+                    .map(|e| {
+                        (
+                            e["AttributeName"].as_str().unwrap_or("").to_owned(),
+                            e["KeyType"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn owned(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    /// template.yaml and the table the local stack creates are one definition.
+    #[test]
+    fn template_declares_this_table() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+                .expect("template.yaml");
+        let doc: Value = serde_yaml::from_str(&text).expect("yaml");
+        let props = &doc["Resources"]["Table"]["Properties"];
+        assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+        assert_eq!(pairs(&props["KeySchema"]), owned(&TABLE_KEYS));
+        let gsis = props["GlobalSecondaryIndexes"].as_sequence().expect("GSIs");
+        assert_eq!(gsis.len(), GSIS.len());
+        for (g, (name, ks)) in gsis.iter().zip(GSIS.iter()) {
+            assert_eq!(g["IndexName"].as_str(), Some(*name));
+            assert_eq!(pairs(&g["KeySchema"]), owned(ks));
+            assert_eq!(g["Projection"]["ProjectionType"].as_str(), Some("ALL"));
+        }
+        let attrs: Vec<&str> = props["AttributeDefinitions"]
+            .as_sequence()
+            .expect("attributes")
+            .iter()
+            .filter_map(|a| a["AttributeName"].as_str())
+            .collect();
+        assert_eq!(attrs, ["PK", "SK", "GSI1PK", "GSI1SK"]);
     }
 }

@@ -15,7 +15,11 @@ pub enum StatusOutcome {
 }
 
 impl Store {
-    pub async fn get_profile(&self, net: &NetworkId, user: &UserId) -> Result<Option<ProfileItem>, StoreError> {
+    pub async fn get_profile(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<Option<ProfileItem>, StoreError> {
         self.get(&keys::profile(net, user))
             .await?
             .map(items::from_item)
@@ -23,7 +27,11 @@ impl Store {
     }
 
     /// Creates the user if new; a banned user stays banned.
-    pub async fn create_user(&self, net: &NetworkId, user: &UserId) -> Result<StatusOutcome, StoreError> {
+    pub async fn create_user(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<StatusOutcome, StoreError> {
         let now = clock::now();
         let mut e = Expr::new();
         let update = format!(
@@ -54,14 +62,24 @@ impl Store {
             .transpose()?;
         Ok(match old {
             Some(p) if p.status == UserStatus::Banned => StatusOutcome::Banned,
-            Some(_) => StatusOutcome::Done { status: UserStatus::Active, created: false },
-            None => StatusOutcome::Done { status: UserStatus::Active, created: true },
+            Some(_) => StatusOutcome::Done {
+                status: UserStatus::Active,
+                created: false,
+            },
+            None => StatusOutcome::Done {
+                status: UserStatus::Active,
+                created: true,
+            },
         })
     }
 
     /// Bans the user and deactivates every code they own, in one transaction. The profile's
     /// code count guards against a code created after the listing.
-    pub async fn ban_user(&self, net: &NetworkId, user: &UserId) -> Result<StatusOutcome, StoreError> {
+    pub async fn ban_user(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<StatusOutcome, StoreError> {
         self.retrying(|_| async move {
             let Some(profile) = self.get_profile(net, user).await? else {
                 return Ok(Attempt::Done(StatusOutcome::NotFound));
@@ -72,17 +90,26 @@ impl Store {
                 return Ok(Attempt::Retry);
             }
             let mut e = Expr::new();
-            let update = format!("SET {} = {}", e.n("status"), e.v(s(UserStatus::Banned.as_str())));
+            let update = format!(
+                "SET {} = {}",
+                e.n("status"),
+                e.v(s(UserStatus::Banned.as_str()))
+            );
             let cond = format!(
                 "attribute_exists({}) AND (attribute_not_exists({c}) OR {c} = {})",
                 e.n(keys::PK),
                 e.v(n(profile.codes)),
                 c = e.n("codes"),
             );
-            let mut tx = vec![self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)?];
+            let mut tx =
+                vec![self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)?];
             for code in codes.iter().filter(|c| c.active) {
                 let mut e = Expr::new();
-                let update = format!("SET {} = {}", e.n("active"), e.v(AttributeValue::Bool(false)));
+                let update = format!(
+                    "SET {} = {}",
+                    e.n("active"),
+                    e.v(AttributeValue::Bool(false))
+                );
                 tx.push(self.tx_update(&keys::code(&code.code), &update, None, &e)?);
             }
             for chunk in tx.chunks(super::MAX_TX_ITEMS).skip(1) {
@@ -95,7 +122,10 @@ impl Store {
             }
             tx.truncate(super::MAX_TX_ITEMS);
             match self.transact(tx).await {
-                Ok(()) => Ok(Attempt::Done(StatusOutcome::Done { status: UserStatus::Banned, created: false })),
+                Ok(()) => Ok(Attempt::Done(StatusOutcome::Done {
+                    status: UserStatus::Banned,
+                    created: false,
+                })),
                 Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
                 Err(TxError::Store(e)) => Err(e),
             }
@@ -104,7 +134,11 @@ impl Store {
     }
 
     /// Removes a user that takes part in no connection.
-    pub async fn revoke_user(&self, net: &NetworkId, user: &UserId) -> Result<StatusOutcome, StoreError> {
+    pub async fn revoke_user(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<StatusOutcome, StoreError> {
         let mut e = Expr::new();
         let links = e.n("links");
         let cond = format!(
@@ -114,7 +148,10 @@ impl Store {
         );
         let tx = vec![self.tx_delete(&keys::profile(net, user), Some(&cond), &e)?];
         match self.transact(tx).await {
-            Ok(()) => Ok(StatusOutcome::Done { status: UserStatus::Revoked, created: false }),
+            Ok(()) => Ok(StatusOutcome::Done {
+                status: UserStatus::Revoked,
+                created: false,
+            }),
             Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
                 Ok(match reasons[0].item() {
                     Some(i) if !i.is_empty() => StatusOutcome::Connected,

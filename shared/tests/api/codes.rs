@@ -4,7 +4,9 @@ use crate::harness::App;
 
 async fn codes(app: &App, prog: &str, user: &str) -> Value {
     let (s, v) = app
-        .get(&format!("/networks/{{net}}/connections/{prog}/users/{user}/codes"))
+        .get(&format!(
+            "/networks/{{net}}/connections/{prog}/users/{user}/codes"
+        ))
         .await;
     assert_eq!(s, 200, "{v}");
     v
@@ -13,7 +15,11 @@ async fn codes(app: &App, prog: &str, user: &str) -> Value {
 #[tokio::test]
 async fn default_code_is_created_once_with_program_settings() {
     let app = App::bare().await;
-    app.put("/networks/{net}/connections/gold", json!({"max_referrals_per_code": 3, "referrer_amount_usd_cents": 100})).await;
+    app.put(
+        "/networks/{net}/connections/gold",
+        json!({"max_referrals_per_code": 3, "referrer_amount_usd_cents": 100}),
+    )
+    .await;
     let v = codes(&app, "gold", "Owner@x.io").await;
     assert_eq!(v["user"], "owner@x.io");
     assert_eq!(v["program_id"], "gold");
@@ -28,16 +34,24 @@ async fn default_code_is_created_once_with_program_settings() {
     assert_eq!(c["total_referrals"], 0);
     let again = codes(&app, "gold", "owner@x.io").await;
     assert_eq!(again["codes"], v["codes"]);
-    let (s, _) = app.get("/networks/{net}/connections/none/users/owner@x.io/codes").await;
+    let (s, _) = app
+        .get("/networks/{net}/connections/none/users/owner@x.io/codes")
+        .await;
     assert_eq!(s, 404);
-    let (s, _) = app.get("/networks/{net}/connections/gold/users/bad/codes").await;
+    let (s, _) = app
+        .get("/networks/{net}/connections/gold/users/bad/codes")
+        .await;
     assert_eq!(s, 400);
 }
 
 #[tokio::test]
 async fn codes_count_connections_and_respect_their_limit() {
     let app = App::bare().await;
-    app.put("/networks/{net}/connections/gold", json!({"max_referrals_per_code": 2})).await;
+    app.put(
+        "/networks/{net}/connections/gold",
+        json!({"max_referrals_per_code": 2}),
+    )
+    .await;
     let v = codes(&app, "gold", "owner@x.io").await;
     let code = v["codes"][0]["code"].as_str().unwrap().to_owned();
     for i in 0..2 {
@@ -49,19 +63,34 @@ async fn codes_count_connections_and_respect_their_limit() {
         assert_eq!(v["connection"]["program_id"], "gold");
     }
     let (s, v) = app
-        .post("/networks/{net}/user_status", json!({"user": "n9@x.io", "status_change": "create_user", "referrer": code}))
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "n9@x.io", "status_change": "create_user", "referrer": code}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("code_unavailable")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("code_unavailable"))
+    );
     let v = codes(&app, "gold", "owner@x.io").await;
     assert_eq!(v["codes"][0]["total_referrals"], 2);
     let (s, _) = app
-        .post("/networks/{net}/user_status", json!({"user": "n9@x.io", "status_change": "ban"}))
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "n9@x.io", "status_change": "ban"}),
+        )
         .await;
     assert_eq!(s, 404, "the refused create_user wrote nothing");
     let (s, v) = app
-        .post("/networks/{net}/user_status", json!({"user": "n9@x.io", "status_change": "create_user", "referrer": "11111111"}))
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "n9@x.io", "status_change": "create_user", "referrer": "11111111"}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("code_not_found")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("code_not_found"))
+    );
     let owner = app.connections("gold", "owner@x.io", "").await;
     assert_eq!(owner["downline_counts"]["1"], 2);
 }
@@ -73,9 +102,15 @@ async fn codes_of_another_network_are_unknown() {
     let v = codes(&a, "p", "owner@x.io").await;
     let code = v["codes"][0]["code"].as_str().unwrap().to_owned();
     let (s, v) = b
-        .post("/networks/{net}/user_status", json!({"user": "x@x.io", "status_change": "create_user", "referrer": code}))
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "x@x.io", "status_change": "create_user", "referrer": code}),
+        )
         .await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("code_not_found")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("code_not_found"))
+    );
 }
 
 #[tokio::test]
@@ -84,7 +119,12 @@ async fn ban_deactivates_codes() {
     app.put("/networks/{net}/connections/q", json!({})).await;
     let p = codes(&app, "p", "owner@x.io").await;
     let q = codes(&app, "q", "owner@x.io").await;
-    let (s, v) = app.post("/networks/{net}/user_status", json!({"user": "owner@x.io", "status_change": "ban"})).await;
+    let (s, v) = app
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "owner@x.io", "status_change": "ban"}),
+        )
+        .await;
     assert_eq!(s, 200);
     assert_eq!(v["status"], "banned");
     assert_eq!(v["connection"], Value::Null);
@@ -96,7 +136,10 @@ async fn ban_deactivates_codes() {
     assert_eq!(q2["codes"][0]["active"], false);
     let code = p["codes"][0]["code"].as_str().unwrap();
     let (s, _) = app
-        .post("/networks/{net}/user_status", json!({"user": "new@x.io", "status_change": "create_user", "referrer": code}))
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "new@x.io", "status_change": "create_user", "referrer": code}),
+        )
         .await;
     assert_eq!(s, 403);
     // a banned user gets no new code

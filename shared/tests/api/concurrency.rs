@@ -11,11 +11,20 @@ async fn forty_referrers_race_for_one_user() {
         async move { app.link("p", "target@x.io", &email("ref", i)).await }
     });
     let results = join_all(calls).await;
-    let created: Vec<usize> = results.iter().enumerate().filter(|(_, r)| r.0 == 201).map(|(i, _)| i).collect();
+    let created: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.0 == 201)
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(created.len(), 1, "exactly one referrer wins");
     for (i, (s, v)) in results.iter().enumerate() {
         if i != created[0] {
-            assert_eq!((*s, v["error"]["code"].as_str()), (409, Some("already_connected")), "{v}");
+            assert_eq!(
+                (*s, v["error"]["code"].as_str()),
+                (409, Some("already_connected")),
+                "{v}"
+            );
         }
     }
     let winner = email("ref", created[0]);
@@ -25,7 +34,10 @@ async fn forty_referrers_race_for_one_user() {
     for i in 0..40 {
         let r = app.connections("p", &email("ref", i), "").await;
         with_downline += r["downline_counts"]["1"].as_u64().unwrap();
-        assert_eq!(r["downline"].as_array().unwrap().len() as u64, r["downline_counts"]["1"].as_u64().unwrap());
+        assert_eq!(
+            r["downline"].as_array().unwrap().len() as u64,
+            r["downline_counts"]["1"].as_u64().unwrap()
+        );
     }
     assert_eq!(with_downline, 1, "one edge, one count");
 }
@@ -40,12 +52,19 @@ async fn opposite_links_never_both_commit() {
         let wins = [x.0, y.0].iter().filter(|s| **s == 201).count();
         assert_eq!(wins, 1, "round {round}: {x:?} {y:?}");
         let loser = if x.0 == 201 { &y } else { &x };
-        assert_eq!((loser.0, loser.1["error"]["code"].as_str()), (409, Some("cycle")));
+        assert_eq!(
+            (loser.0, loser.1["error"]["code"].as_str()),
+            (409, Some("cycle"))
+        );
     }
     // a three-way ring: at most two of its links commit
     for round in 0..5 {
         let u: Vec<String> = (0..3).map(|i| email(&format!("t{round}x"), i)).collect();
-        let (x, y, z) = tokio::join!(app.link("p", &u[0], &u[1]), app.link("p", &u[1], &u[2]), app.link("p", &u[2], &u[0]));
+        let (x, y, z) = tokio::join!(
+            app.link("p", &u[0], &u[1]),
+            app.link("p", &u[1], &u[2]),
+            app.link("p", &u[2], &u[0])
+        );
         let wins = [x.0, y.0, z.0].iter().filter(|s| **s == 201).count();
         assert_eq!(wins, 2, "round {round}: {x:?} {y:?} {z:?}");
     }
@@ -63,15 +82,23 @@ async fn sixteen_first_calls_share_one_code() {
         seen.insert(v["codes"][0]["code"].as_str().unwrap().to_owned());
     }
     assert_eq!(seen.len(), 1, "one code: {seen:?}");
-    let (_, v) = app.get("/networks/{net}/connections/p/users/first@x.io/codes").await;
+    let (_, v) = app
+        .get("/networks/{net}/connections/p/users/first@x.io/codes")
+        .await;
     assert_eq!(v["codes"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_code_never_overshoots() {
     let app = App::bare().await;
-    app.put("/networks/{net}/connections/p", json!({"max_referrals_per_code": 5})).await;
-    let (_, v) = app.get("/networks/{net}/connections/p/users/owner@x.io/codes").await;
+    app.put(
+        "/networks/{net}/connections/p",
+        json!({"max_referrals_per_code": 5}),
+    )
+    .await;
+    let (_, v) = app
+        .get("/networks/{net}/connections/p/users/owner@x.io/codes")
+        .await;
     let code = v["codes"][0]["code"].as_str().unwrap().to_owned();
     let calls = (0..20).map(|i| {
         let app = &app;
@@ -85,9 +112,14 @@ async fn a_full_code_never_overshoots() {
     let ok = results.iter().filter(|r| r.0 == 201).count();
     assert_eq!(ok, 5, "{results:?}");
     for (s, v) in results.iter().filter(|r| r.0 != 201) {
-        assert_eq!((*s, v["error"]["code"].as_str()), (409, Some("code_unavailable")));
+        assert_eq!(
+            (*s, v["error"]["code"].as_str()),
+            (409, Some("code_unavailable"))
+        );
     }
-    let (_, v) = app.get("/networks/{net}/connections/p/users/owner@x.io/codes").await;
+    let (_, v) = app
+        .get("/networks/{net}/connections/p/users/owner@x.io/codes")
+        .await;
     assert_eq!(v["codes"][0]["total_referrals"], 5);
     let owner = app.connections("p", "owner@x.io", "").await;
     assert_eq!(owner["downline_counts"]["1"], 5);

@@ -7,7 +7,12 @@ fn users(v: &Value, field: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x["user"].as_str().map(str::to_owned).unwrap_or_else(|| x.as_str().unwrap().to_owned()))
+        .map(|x| {
+            x["user"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| x.as_str().unwrap().to_owned())
+        })
         .collect()
 }
 
@@ -35,13 +40,19 @@ async fn add_connection_creates_then_replays() {
     assert_eq!(alice["downline_counts"]["1"], 1);
     let bob = app.connections("p", "bob@example.com", "").await;
     assert_eq!(bob["referrer"], "alice@example.com");
-    assert_eq!(bob["upline"], json!([{"user": "alice@example.com", "level": 1}]));
+    assert_eq!(
+        bob["upline"],
+        json!([{"user": "alice@example.com", "level": 1}])
+    );
 
     // DeSo keys are users too
     let k = deso_key(9);
     let (s, v) = app.link("p", &k, "bob@example.com").await;
     assert_eq!(s, 201, "{v}");
-    assert_eq!(v["connection"]["upline"], json!(["bob@example.com", "alice@example.com"]));
+    assert_eq!(
+        v["connection"]["upline"],
+        json!(["bob@example.com", "alice@example.com"])
+    );
 }
 
 #[tokio::test]
@@ -50,38 +61,98 @@ async fn add_connection_refusals_write_nothing() {
     assert_eq!(app.link("p", "b@x.io", "a@x.io").await.0, 201);
 
     let cases: Vec<(Value, u16, &str)> = vec![
-        (json!({"user": "c@x.io", "connection": "c@x.io"}), 422, "self_referral"),
-        (json!({"user": "b@x.io", "connection": "z@x.io"}), 409, "already_connected"),
-        (json!({"user": "a@x.io", "connection": "b@x.io"}), 409, "cycle"),
-        (json!({"user": "not-an-email", "connection": "a@x.io"}), 400, "invalid_user"),
-        (json!({"user": "c@x.io", "connection": "BC1YLbadkey"}), 400, "invalid_user"),
+        (
+            json!({"user": "c@x.io", "connection": "c@x.io"}),
+            422,
+            "self_referral",
+        ),
+        (
+            json!({"user": "b@x.io", "connection": "z@x.io"}),
+            409,
+            "already_connected",
+        ),
+        (
+            json!({"user": "a@x.io", "connection": "b@x.io"}),
+            409,
+            "cycle",
+        ),
+        (
+            json!({"user": "not-an-email", "connection": "a@x.io"}),
+            400,
+            "invalid_user",
+        ),
+        (
+            json!({"user": "c@x.io", "connection": "BC1YLbadkey"}),
+            400,
+            "invalid_user",
+        ),
         (json!({"user": "c@x.io"}), 400, "invalid_body"),
-        (json!({"user": 5, "connection": "a@x.io"}), 400, "invalid_body"),
-        (json!({"user": "c@x.io", "connection": "a@x.io", "metadata": [1]}), 400, "invalid_body"),
-        (json!({"user": "c@x.io", "connection": null}), 400, "invalid_body"),
+        (
+            json!({"user": 5, "connection": "a@x.io"}),
+            400,
+            "invalid_body",
+        ),
+        (
+            json!({"user": "c@x.io", "connection": "a@x.io", "metadata": [1]}),
+            400,
+            "invalid_body",
+        ),
+        (
+            json!({"user": "c@x.io", "connection": null}),
+            400,
+            "invalid_body",
+        ),
     ];
     for (body, status, code) in cases {
-        let (s, v) = app.post("/networks/{net}/connections/p", body.clone()).await;
-        assert_eq!((s, v["error"]["code"].as_str()), (status, Some(code)), "{body}: {v}");
+        let (s, v) = app
+            .post("/networks/{net}/connections/p", body.clone())
+            .await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{body}: {v}"
+        );
     }
     let (s, v) = app.link("nope", "c@x.io", "a@x.io").await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("program_not_found")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("program_not_found"))
+    );
 
-    let (s, _) = app.put("/networks/{net}/connections/p", json!({"active": false})).await;
+    let (s, _) = app
+        .put("/networks/{net}/connections/p", json!({"active": false}))
+        .await;
     assert_eq!(s, 200);
     let (s, v) = app.link("p", "c@x.io", "a@x.io").await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("program_inactive")));
-    app.put("/networks/{net}/connections/p", json!({"active": true})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("program_inactive"))
+    );
+    app.put("/networks/{net}/connections/p", json!({"active": true}))
+        .await;
 
-    let (s, _) = app.post("/networks/{net}/user_status", json!({"user": "a@x.io", "status_change": "ban"})).await;
+    let (s, _) = app
+        .post(
+            "/networks/{net}/user_status",
+            json!({"user": "a@x.io", "status_change": "ban"}),
+        )
+        .await;
     assert_eq!(s, 200);
     let (s, v) = app.link("p", "c@x.io", "a@x.io").await;
-    assert_eq!((s, v["error"]["code"].as_str()), (403, Some("user_banned")), "banned referrer");
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("user_banned")),
+        "banned referrer"
+    );
     let (s, _) = app.link("p", "a@x.io", "d@x.io").await;
     assert_eq!(s, 403, "banned referee");
 
     let a = app.connections("p", "a@x.io", "").await;
-    assert_eq!(users(&a, "downline"), ["b@x.io"], "nothing was written by the refusals");
+    assert_eq!(
+        users(&a, "downline"),
+        ["b@x.io"],
+        "nothing was written by the refusals"
+    );
     assert_eq!(a["downline_counts"]["1"], 1);
     let c = app.connections("p", "c@x.io", "").await;
     assert_eq!(c["referrer"], Value::Null);
@@ -133,23 +204,49 @@ async fn chain_of_thirteen() {
 #[tokio::test]
 async fn max_levels_cuts_reads() {
     let app = App::new().await;
-    app.put("/networks/{net}/connections/short", json!({"max_levels": 3})).await;
+    app.put(
+        "/networks/{net}/connections/short",
+        json!({"max_levels": 3}),
+    )
+    .await;
     for i in 1..6 {
-        assert_eq!(app.link("short", &email("m", i), &email("m", i - 1)).await.0, 201);
+        assert_eq!(
+            app.link("short", &email("m", i), &email("m", i - 1))
+                .await
+                .0,
+            201
+        );
     }
     let v = app.connections("short", &email("m", 5), "").await;
     assert_eq!(users(&v, "upline").len(), 3);
     let v = app.connections("short", &email("m", 0), "").await;
     assert_eq!(users(&v, "downline").len(), 3);
     assert_eq!(v["downline_counts"].as_object().unwrap().len(), 3);
-    let (s, r) = app.get(&format!("/networks/{{net}}/connections/short/users/{}?level=4", email("m", 0))).await;
-    assert_eq!((s, r["error"]["code"].as_str()), (400, Some("invalid_level")));
+    let (s, r) = app
+        .get(&format!(
+            "/networks/{{net}}/connections/short/users/{}?level=4",
+            email("m", 0)
+        ))
+        .await;
+    assert_eq!(
+        (s, r["error"]["code"].as_str()),
+        (400, Some("invalid_level"))
+    );
     for bad in ["0", "11", "x"] {
-        let (s, _) = app.get(&format!("/networks/{{net}}/connections/short/users/{}?level={bad}", email("m", 0))).await;
+        let (s, _) = app
+            .get(&format!(
+                "/networks/{{net}}/connections/short/users/{}?level={bad}",
+                email("m", 0)
+            ))
+            .await;
         assert_eq!(s, 400);
     }
     // raising max_levels later shows what was stored all along
-    app.put("/networks/{net}/connections/short", json!({"max_levels": 10})).await;
+    app.put(
+        "/networks/{net}/connections/short",
+        json!({"max_levels": 10}),
+    )
+    .await;
     let v = app.connections("short", &email("m", 5), "").await;
     assert_eq!(users(&v, "upline").len(), 5);
 }
@@ -165,9 +262,16 @@ async fn downline_pages_with_cursors() {
     let mut cursor = String::new();
     let mut pages = 0;
     loop {
-        let v = app.connections("p", "top@x.io", &format!("?limit=3{cursor}")).await;
+        let v = app
+            .connections("p", "top@x.io", &format!("?limit=3{cursor}"))
+            .await;
         pages += 1;
-        got.extend(v["downline"].as_array().unwrap().iter().map(|d| (d["level"].as_u64().unwrap(), d["user"].as_str().unwrap().to_owned())));
+        got.extend(v["downline"].as_array().unwrap().iter().map(|d| {
+            (
+                d["level"].as_u64().unwrap(),
+                d["user"].as_str().unwrap().to_owned(),
+            )
+        }));
         match v["next_cursor"].as_str() {
             Some(c) => cursor = format!("&cursor={c}"),
             None => break,
@@ -180,18 +284,34 @@ async fn downline_pages_with_cursors() {
 
     let v = app.connections("p", "top@x.io", "?level=1&limit=3").await;
     let c = v["next_cursor"].as_str().unwrap().to_owned();
-    let (s, e) = app.get(&format!("/networks/{{net}}/connections/p/users/top@x.io?level=2&cursor={c}")).await;
-    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("invalid_cursor")), "a cursor is bound to its listing");
-    let (s, _) = app.get(&format!("/networks/{{net}}/connections/p/users/r0@example.com?level=1&cursor={c}")).await;
+    let (s, e) = app
+        .get(&format!(
+            "/networks/{{net}}/connections/p/users/top@x.io?level=2&cursor={c}"
+        ))
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (400, Some("invalid_cursor")),
+        "a cursor is bound to its listing"
+    );
+    let (s, _) = app
+        .get(&format!(
+            "/networks/{{net}}/connections/p/users/r0@example.com?level=1&cursor={c}"
+        ))
+        .await;
     assert_eq!(s, 400);
-    let (s, _) = app.get("/networks/{net}/connections/p/users/top@x.io?cursor=eyJrIjoiMDEjIiwiYiI6IngifQ").await;
+    let (s, _) = app
+        .get("/networks/{net}/connections/p/users/top@x.io?cursor=eyJrIjoiMDEjIiwiYiI6IngifQ")
+        .await;
     assert_eq!(s, 400);
 
     let none = app.connections("p", "stranger@x.io", "").await;
     assert_eq!(none["downline"], json!([]));
     assert_eq!(none["upline"], json!([]));
     assert_eq!(none["next_cursor"], Value::Null);
-    let (s, _) = app.get("/networks/{net}/connections/p/users/not-a-user").await;
+    let (s, _) = app
+        .get("/networks/{net}/connections/p/users/not-a-user")
+        .await;
     assert_eq!(s, 400);
     let (s, _) = app.get("/networks/{net}/connections/zz/users/a@x.io").await;
     assert_eq!(s, 404);
@@ -211,7 +331,10 @@ async fn backfill_relinks_the_subtree() {
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["connection"]["upline"], json!(["r@x.io", "q@x.io"]));
     let c = app.connections("p", "c@x.io", "").await;
-    assert_eq!(users(&c, "upline"), ["b@x.io", "a@x.io", "r@x.io", "q@x.io"]);
+    assert_eq!(
+        users(&c, "upline"),
+        ["b@x.io", "a@x.io", "r@x.io", "q@x.io"]
+    );
     let q = app.connections("p", "q@x.io", "").await;
     assert_eq!(q["downline_counts"]["1"], 1);
     assert_eq!(q["downline_counts"]["2"], 1);
@@ -235,11 +358,21 @@ async fn backfill_too_large_is_refused_whole() {
         assert_eq!(app.link("p", &email("g", i), &email("k", i)).await.0, 201);
     }
     for i in 1..10 {
-        assert_eq!(app.link("p", &email("t", i), &email("t", i - 1)).await.0, 201);
+        assert_eq!(
+            app.link("p", &email("t", i), &email("t", i - 1)).await.0,
+            201
+        );
     }
     let (s, v) = app.link("p", "big@x.io", &email("t", 9)).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("subtree_too_large")), "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("transaction"));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("subtree_too_large")),
+        "{v}"
+    );
+    assert!(v["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("transaction"));
     let big = app.connections("p", "big@x.io", "").await;
     assert_eq!(big["referrer"], Value::Null, "nothing was written");
     let t = app.connections("p", &email("t", 9), "").await;
@@ -253,14 +386,19 @@ async fn round_trips() {
     assert_eq!(app.link("p", "d1@x.io", "d0@x.io").await.0, 201);
     let depth1 = app.calls.count();
     for i in 2..11 {
-        assert_eq!(app.link("p", &format!("d{i}@x.io"), &format!("d{}@x.io", i - 1)).await.0, 201);
+        assert_eq!(
+            app.link("p", &format!("d{i}@x.io"), &format!("d{}@x.io", i - 1))
+                .await
+                .0,
+            201
+        );
     }
     app.calls.reset();
     let (s, v) = app.link("p", "d11@x.io", "d10@x.io").await;
     assert_eq!(s, 201);
     assert_eq!(v["connection"]["upline"].as_array().unwrap().len(), 10);
     let depth10 = app.calls.count();
-    eprintln!("round trips: add connection depth 1 = {depth1}, depth 10 = {depth10} ({:?})", app.calls.names());
+    eprintln!("round trips: add connection depth 1 = {depth1}, depth 10 = {depth10}");
     assert!(depth1 <= 2, "depth 1: {depth1}");
     assert!(depth10 <= 2, "depth 10: {depth10}");
 
@@ -269,7 +407,8 @@ async fn round_trips() {
     let page1 = app.calls.count();
     let c = v["next_cursor"].as_str().unwrap().to_owned();
     app.calls.reset();
-    app.connections("p", "d0@x.io", &format!("?limit=4&cursor={c}")).await;
+    app.connections("p", "d0@x.io", &format!("?limit=4&cursor={c}"))
+        .await;
     let page2 = app.calls.count();
     eprintln!("round trips: get user connections page 1 = {page1}, page 2 = {page2}");
     assert!(page1 <= 2 && page2 <= 2);

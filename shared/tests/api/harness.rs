@@ -68,26 +68,49 @@ impl App {
         let key = auth::generate_key().expect("key");
         state
             .store
-            .register_key(&NetworkId::try_from(net.as_str()).unwrap(), &auth::hash_key(&key))
+            .register_key(
+                &NetworkId::try_from(net.as_str()).unwrap(),
+                &auth::hash_key(&key),
+            )
             .await
             .expect("register key");
-        App { state, calls, net, key }
+        App {
+            state,
+            calls,
+            net,
+            key,
+        }
     }
 
     /// Sends `method path` with `body` through the handler that serves it, as an event built
     /// from the matching file in events/.
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>, key: Option<&str>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (u16, Value) {
         let req = self.request(method, path, body.map(|b| b.to_string()), key);
         let resp = self.dispatch(method, path, req).await;
         decode(resp)
     }
 
-    pub fn request(&self, method: &str, path: &str, body: Option<String>, key: Option<&str>) -> Request {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        key: Option<&str>,
+    ) -> Request {
         let path = path.replace("{net}", &self.net);
         let (route, file) = route_of(method, &path);
         let mut ev: Value = serde_json::from_str(
-            &std::fs::read_to_string(format!("{}/../events/{file}.json", env!("CARGO_MANIFEST_DIR")))
-                .expect("event file"),
+            &std::fs::read_to_string(format!(
+                "{}/../events/{file}.json",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .expect("event file"),
         )
         .expect("event json");
         let (raw_path, query) = path.split_once('?').unwrap_or((&path, ""));
@@ -107,7 +130,10 @@ impl App {
         ev["pathParameters"] = path_params(route, raw_path);
         match key {
             Some("") => {
-                ev["headers"].as_object_mut().unwrap().remove("authorization");
+                ev["headers"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("authorization");
             }
             Some(k) => ev["headers"]["authorization"] = json!(format!("Bearer {k}")),
             None => ev["headers"]["authorization"] = json!(format!("Bearer {}", self.key)),
@@ -121,7 +147,12 @@ impl App {
         lambda_http::request::from_str(&ev.to_string()).expect("event parses")
     }
 
-    pub fn dispatch<'a>(&'a self, method: &str, path: &str, req: Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>> {
+    pub fn dispatch<'a>(
+        &'a self,
+        method: &str,
+        path: &str,
+        req: Request,
+    ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>> {
         let path = path.replace("{net}", &self.net);
         let (_, file) = route_of(method, &path);
         let s = self.state;
@@ -161,7 +192,9 @@ impl App {
 
     pub async fn connections(&self, prog: &str, user: &str, query: &str) -> Value {
         let (s, v) = self
-            .get(&format!("/networks/{{net}}/connections/{prog}/users/{user}{query}"))
+            .get(&format!(
+                "/networks/{{net}}/connections/{prog}/users/{user}{query}"
+            ))
             .await;
         assert_eq!(s, 200, "{v}");
         v
@@ -177,18 +210,40 @@ pub fn decode(resp: Response<Body>) -> (u16, Value) {
         _ => Value::Null,
     };
     if status >= 400 {
-        assert!(body["error"]["code"].is_string(), "error body has a code: {body}");
-        assert!(body["error"]["message"].is_string(), "error body has a message: {body}");
+        assert!(
+            body["error"]["code"].is_string(),
+            "error body has a code: {body}"
+        );
+        assert!(
+            body["error"]["message"].is_string(),
+            "error body has a message: {body}"
+        );
     }
     (status, body)
 }
 
 const ROUTES: [(&str, &str, &str); 6] = [
-    ("PUT", "/networks/{network_id}/connections/{program_id}", "upsert-program"),
+    (
+        "PUT",
+        "/networks/{network_id}/connections/{program_id}",
+        "upsert-program",
+    ),
     ("GET", "/networks/{network_id}/connections", "list-programs"),
-    ("POST", "/networks/{network_id}/connections/{program_id}", "add-connection"),
-    ("GET", "/networks/{network_id}/connections/{program_id}/users/{user}", "get-user-connections"),
-    ("GET", "/networks/{network_id}/connections/{program_id}/users/{user}/codes", "get-connection-codes"),
+    (
+        "POST",
+        "/networks/{network_id}/connections/{program_id}",
+        "add-connection",
+    ),
+    (
+        "GET",
+        "/networks/{network_id}/connections/{program_id}/users/{user}",
+        "get-user-connections",
+    ),
+    (
+        "GET",
+        "/networks/{network_id}/connections/{program_id}/users/{user}/codes",
+        "get-connection-codes",
+    ),
     ("POST", "/networks/{network_id}/user_status", "user-status"),
 ];
 
@@ -199,7 +254,9 @@ fn route_of(method: &str, path: &str) -> (&'static str, &'static str) {
         let r: Vec<&str> = route.split('/').collect();
         if m == method
             && r.len() == segs.len()
-            && r.iter().zip(&segs).all(|(a, b)| a.starts_with('{') || a == b)
+            && r.iter()
+                .zip(&segs)
+                .all(|(a, b)| a.starts_with('{') || a == b)
         {
             return (route, file);
         }

@@ -9,10 +9,21 @@ async fn status(app: &App, body: Value) -> (u16, Value) {
 #[tokio::test]
 async fn create_user_then_again() {
     let app = App::new().await;
-    let (s, v) = status(&app, json!({"user": "A@x.io", "status_change": "create_user", "send_email": true})).await;
+    let (s, v) = status(
+        &app,
+        json!({"user": "A@x.io", "status_change": "create_user", "send_email": true}),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
-    assert_eq!(v, json!({"user": "a@x.io", "status": "active", "connection": null}));
-    let (s, v) = status(&app, json!({"user": "a@x.io", "status_change": "create_user"})).await;
+    assert_eq!(
+        v,
+        json!({"user": "a@x.io", "status": "active", "connection": null})
+    );
+    let (s, v) = status(
+        &app,
+        json!({"user": "a@x.io", "status_change": "create_user"}),
+    )
+    .await;
     assert_eq!(s, 200);
     assert_eq!(v["status"], "active");
 }
@@ -20,10 +31,20 @@ async fn create_user_then_again() {
 #[tokio::test]
 async fn create_user_with_a_user_referrer() {
     let app = App::new().await;
-    let (s, v) = status(&app, json!({"user": "b@x.io", "status_change": "create_user", "referrer": "a@x.io"})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (400, Some("missing_referral_program_id")));
+    let (s, v) = status(
+        &app,
+        json!({"user": "b@x.io", "status_change": "create_user", "referrer": "a@x.io"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("missing_referral_program_id"))
+    );
     let (s, v) = status(&app, json!({"user": "b@x.io", "status_change": "create_user", "referrer": "a@x.io", "referral_program_id": "nope"})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("program_not_found")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("program_not_found"))
+    );
     let (s, v) = status(&app, json!({"user": "b@x.io", "status_change": "create_user", "referrer": "a@x.io", "referral_program_id": "p"})).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["connection"]["referrer"], "a@x.io");
@@ -35,37 +56,81 @@ async fn create_user_with_a_user_referrer() {
     let b = app.connections("p", "b@x.io", "").await;
     assert_eq!(b["referrer"], "a@x.io");
     let (s, v) = status(&app, json!({"user": "c@x.io", "status_change": "create_user", "referrer": "c@x.io", "referral_program_id": "p"})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("self_referral")));
-    let (s, _) = status(&app, json!({"user": "c@x.io", "status_change": "revoke_invite"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (422, Some("self_referral"))
+    );
+    let (s, _) = status(
+        &app,
+        json!({"user": "c@x.io", "status_change": "revoke_invite"}),
+    )
+    .await;
     assert_eq!(s, 404, "the refused create wrote nothing");
-    let (s, v) = status(&app, json!({"user": "c@x.io", "status_change": "create_user", "referrer": "??"})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_referrer")));
+    let (s, v) = status(
+        &app,
+        json!({"user": "c@x.io", "status_change": "create_user", "referrer": "??"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_referrer"))
+    );
 }
 
 #[tokio::test]
 async fn ban_and_revoke() {
     let app = App::new().await;
     let (s, v) = status(&app, json!({"user": "ghost@x.io", "status_change": "ban"})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("user_not_found")));
-    let (s, v) = status(&app, json!({"user": "ghost@x.io", "status_change": "revoke_invite"})).await;
-    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("user_not_found")));
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("user_not_found"))
+    );
+    let (s, v) = status(
+        &app,
+        json!({"user": "ghost@x.io", "status_change": "revoke_invite"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (404, Some("user_not_found"))
+    );
 
-    status(&app, json!({"user": "lone@x.io", "status_change": "create_user"})).await;
-    let (s, v) = status(&app, json!({"user": "lone@x.io", "status_change": "revoke_invite"})).await;
+    status(
+        &app,
+        json!({"user": "lone@x.io", "status_change": "create_user"}),
+    )
+    .await;
+    let (s, v) = status(
+        &app,
+        json!({"user": "lone@x.io", "status_change": "revoke_invite"}),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "revoked");
-    let (s, _) = status(&app, json!({"user": "lone@x.io", "status_change": "revoke_invite"})).await;
+    let (s, _) = status(
+        &app,
+        json!({"user": "lone@x.io", "status_change": "revoke_invite"}),
+    )
+    .await;
     assert_eq!(s, 404, "a revoked user is gone");
 
     assert_eq!(app.link("p", "b@x.io", "a@x.io").await.0, 201);
     for who in ["a@x.io", "b@x.io"] {
         let (s, v) = status(&app, json!({"user": who, "status_change": "revoke_invite"})).await;
-        assert_eq!((s, v["error"]["code"].as_str()), (409, Some("user_connected")), "{who}");
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("user_connected")),
+            "{who}"
+        );
     }
     let (s, v) = status(&app, json!({"user": "a@x.io", "status_change": "ban"})).await;
     assert_eq!(s, 200);
     assert_eq!(v["status"], "banned");
-    let (s, v) = status(&app, json!({"user": "a@x.io", "status_change": "create_user"})).await;
+    let (s, v) = status(
+        &app,
+        json!({"user": "a@x.io", "status_change": "create_user"}),
+    )
+    .await;
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("user_banned")));
 }
 
@@ -73,15 +138,34 @@ async fn ban_and_revoke() {
 async fn bad_bodies() {
     let app = App::new().await;
     for (body, code) in [
-        (json!({"user": "a@x.io", "status_change": "delete"}), "invalid_status_change"),
+        (
+            json!({"user": "a@x.io", "status_change": "delete"}),
+            "invalid_status_change",
+        ),
         (json!({"user": "a@x.io"}), "invalid_body"),
         (json!({"status_change": "ban"}), "invalid_body"),
-        (json!({"user": ["a@x.io"], "status_change": "ban"}), "invalid_body"),
-        (json!({"user": "a".repeat(5000), "status_change": "ban"}), "invalid_user"),
-        (json!({"user": "a@x.io", "status_change": "create_user", "metadata": "x"}), "invalid_body"),
-        (json!({"user": "a@x.io", "status_change": "create_user", "referrer": 7}), "invalid_body"),
+        (
+            json!({"user": ["a@x.io"], "status_change": "ban"}),
+            "invalid_body",
+        ),
+        (
+            json!({"user": "a".repeat(5000), "status_change": "ban"}),
+            "invalid_user",
+        ),
+        (
+            json!({"user": "a@x.io", "status_change": "create_user", "metadata": "x"}),
+            "invalid_body",
+        ),
+        (
+            json!({"user": "a@x.io", "status_change": "create_user", "referrer": 7}),
+            "invalid_body",
+        ),
     ] {
         let (s, v) = status(&app, body.clone()).await;
-        assert_eq!((s, v["error"]["code"].as_str()), (400, Some(code)), "{body}");
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{body}"
+        );
     }
 }

@@ -1,0 +1,13 @@
+.PHONY: dev test sam-build
+
+# The local stack on http://127.0.0.1:9000 (DynamoDB Local, table, demo network, all routes).
+dev:
+	./scripts/dev.sh
+
+# fmt, clippy, unit and integration tests on DynamoDB Local, cfn-lint.
+test:
+	./scripts/test.sh
+
+# `sam build` offline, with aws-sam-cli and cargo-lambda in one venv first on PATH.
+sam-build:
+	./scripts/sam-build.sh

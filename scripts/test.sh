@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Lint, unit and integration tests (on a DynamoDB Local it starts and stops), template lint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/tools.sh
+
+cargo fmt --all --check
+
+cargo clippy --workspace --all-targets -- -D warnings
+
+TEST_DDB_PORT=${TEST_DDB_PORT:-8766}
+./scripts/ddb-local.sh start "$TEST_DDB_PORT"
+trap './scripts/ddb-local.sh stop "$TEST_DDB_PORT"' EXIT
+
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${TEST_DDB_PORT}"
+export AWS_REGION=us-east-1
+# DynamoDB Local accepts any credentials; these are placeholders, not secrets.
+export AWS_ACCESS_KEY_ID=local
+export AWS_SECRET_ACCESS_KEY=local
+.venv/bin/cfn-lint template.yaml
+echo "cfn-lint: template.yaml passed"
+
+log=$(mktemp)
+set +e
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
+echo "tests: ${passed} passed, ${failed} failed"
+exit "$status"
