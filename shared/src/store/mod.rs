@@ -380,3 +380,51 @@ pub fn s(v: impl Into<String>) -> AttributeValue {
 pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::error::ErrorMetadata;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    fn service_error(code: &str) -> SdkError<GetItemError, Response> {
+        let err = GetItemError::generic(ErrorMetadata::builder().code(code).message("m").build());
+        let raw = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn throttling_is_transient_and_validation_is_not() {
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+            "RequestLimitExceeded",
+            "InternalServerError",
+        ] {
+            assert!(
+                matches!(classify(service_error(code)), StoreError::Unavailable(_)),
+                "{code}"
+            );
+        }
+        for code in [
+            "ValidationException",
+            "ResourceNotFoundException",
+            "AccessDeniedException",
+        ] {
+            assert!(
+                matches!(classify(service_error(code)), StoreError::Other(_)),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn jitter_stays_within_its_cap() {
+        for _ in 0..100 {
+            let j = jitter(Duration::from_millis(40));
+            assert!(j <= Duration::from_millis(40) && j >= Duration::from_millis(1));
+        }
+    }
+}

@@ -413,3 +413,99 @@ async fn round_trips() {
     eprintln!("round trips: get user connections page 1 = {page1}, page 2 = {page2}");
     assert!(page1 <= 2 && page2 <= 2);
 }
+
+/// The README's table of calls per endpoint.
+#[tokio::test]
+async fn round_trips_of_every_endpoint() {
+    let app = App::new().await;
+    let mut seen = Vec::new();
+    macro_rules! count {
+        ($name:expr, $want:expr, $call:expr) => {{
+            app.calls.reset();
+            let (s, v) = $call.await;
+            assert!(s < 300, "{}: {s} {v}", $name);
+            let n = app.calls.count();
+            seen.push(format!("{} = {n}", $name));
+            assert_eq!(n, $want, "{}", $name);
+        }};
+    }
+    count!(
+        "put program (create)",
+        2,
+        app.put("/networks/{net}/connections/q", json!({}))
+    );
+    count!(
+        "put program (update)",
+        2,
+        app.put("/networks/{net}/connections/q", json!({"name": "Q"}))
+    );
+    count!("list programs", 2, app.get("/networks/{net}/connections"));
+    count!("add connection", 2, app.link("p", "b@x.io", "a@x.io"));
+    count!(
+        "add connection replay",
+        1,
+        app.link("p", "b@x.io", "a@x.io")
+    );
+    count!(
+        "user connections",
+        2,
+        app.get("/networks/{net}/connections/p/users/a@x.io")
+    );
+    count!(
+        "user connections, no downline",
+        1,
+        app.get("/networks/{net}/connections/p/users/b@x.io")
+    );
+    count!(
+        "connection codes, first",
+        4,
+        app.get("/networks/{net}/connections/p/users/a@x.io/codes")
+    );
+    count!(
+        "connection codes",
+        2,
+        app.get("/networks/{net}/connections/p/users/a@x.io/codes")
+    );
+    count!(
+        "create_user",
+        2,
+        app.post(
+            "/networks/{net}/user_status",
+            json!({"user": "c@x.io", "status_change": "create_user"})
+        )
+    );
+    count!(
+        "create_user with user referrer",
+        3,
+        app.post("/networks/{net}/user_status", json!({"user": "d@x.io", "status_change": "create_user", "referrer": "a@x.io", "referral_program_id": "p"}))
+    );
+    let (_, codes) = app
+        .get("/networks/{net}/connections/p/users/a@x.io/codes")
+        .await;
+    let code = codes["codes"][0]["code"].as_str().unwrap().to_owned();
+    count!(
+        "create_user with code",
+        4,
+        app.post(
+            "/networks/{net}/user_status",
+            json!({"user": "e@x.io", "status_change": "create_user", "referrer": code})
+        )
+    );
+    count!(
+        "revoke_invite",
+        2,
+        app.post(
+            "/networks/{net}/user_status",
+            json!({"user": "c@x.io", "status_change": "revoke_invite"})
+        )
+    );
+    count!(
+        "ban",
+        4,
+        app.post(
+            "/networks/{net}/user_status",
+            json!({"user": "a@x.io", "status_change": "ban"})
+        )
+    );
+    eprintln!("round trips: {}", seen.join(", "));
+}

@@ -6,4 +6,5 @@ mod codes;
 mod concurrency;
 mod connections;
 mod programs;
+mod robustness;
 mod user_status;
