@@ -1,5 +1,7 @@
 //! Network API keys: bearer tokens, stored as SHA-256 hashes.
 
+pub mod deso;
+
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use sha2::{Digest, Sha256};

@@ -1,6 +1,7 @@
 //! Validated types and rules: pure, no I/O, no AWS types.
 
 pub mod code;
+pub mod deso;
 pub mod graph;
 pub mod ids;
 pub mod program;

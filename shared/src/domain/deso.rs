@@ -1,0 +1,172 @@
+//! DeSo-compatible rules: country bonuses, the amounts of a credit, and DeSo nanos.
+
+use serde::{Deserialize, Serialize};
+
+use super::DomainError;
+
+/// An ISO 3166-1 alpha-3 country code, checked against the ISO table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Alpha3(String);
+
+impl Alpha3 {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The country of a viewer header (alpha-2). XX, T1, unknown codes and nothing at all
+    /// mean "no country": the default bonus applies.
+    pub fn from_alpha2_header(v: Option<&str>) -> Option<Alpha3> {
+        let v = v?.trim();
+        if v.len() != 2 || v.eq_ignore_ascii_case("XX") || v.eq_ignore_ascii_case("T1") {
+            return None;
+        }
+        celes::Country::from_alpha2(v.to_ascii_uppercase())
+            .ok()
+            .map(|c| Alpha3(c.alpha3.to_owned()))
+    }
+}
+
+impl TryFrom<&str> for Alpha3 {
+    type Error = DomainError;
+    fn try_from(s: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::invalid("invalid_country", "CountryCode must be an ISO 3166-1 alpha-3 code, such as USA");
+        if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(bad());
+        }
+        celes::Country::from_alpha3(s.to_ascii_uppercase())
+            .map(|c| Alpha3(c.alpha3.to_owned()))
+            .map_err(|_| bad())
+    }
+}
+
+/// DeSo's CountryLevelSignUpBonus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CountryBonus {
+    pub allow_custom_referral_amount: bool,
+    #[serde(rename = "ReferralAmountOverrideUSDCents")]
+    pub referral_amount_override_usd_cents: u64,
+    pub allow_custom_kickback_amount: bool,
+    #[serde(rename = "KickbackAmountOverrideUSDCents")]
+    pub kickback_amount_override_usd_cents: u64,
+}
+
+impl CountryBonus {
+    /// The bonus of a country without its own: the default referee and kickback amounts.
+    pub fn default_with(jumio_usd_cents: u64, kickback_usd_cents: u64) -> CountryBonus {
+        CountryBonus {
+            allow_custom_referral_amount: false,
+            referral_amount_override_usd_cents: jumio_usd_cents,
+            allow_custom_kickback_amount: false,
+            kickback_amount_override_usd_cents: kickback_usd_cents,
+        }
+    }
+
+    /// (referee, referrer) cents of a credit. A referral that does not count pays the referee
+    /// the country's override and the referrer nothing.
+    pub fn amounts(&self, counted: Option<CodeAmounts>) -> (u64, u64) {
+        match counted {
+            None => (self.referral_amount_override_usd_cents, 0),
+            Some(code) => {
+                let referee = if self.allow_custom_referral_amount {
+                    self.referral_amount_override_usd_cents.max(code.referee_usd_cents)
+                } else {
+                    self.referral_amount_override_usd_cents
+                };
+                let referrer = if self.allow_custom_kickback_amount {
+                    self.kickback_amount_override_usd_cents.max(code.referrer_usd_cents)
+                } else {
+                    self.kickback_amount_override_usd_cents
+                };
+                (referee, referrer)
+            }
+        }
+    }
+}
+
+/// A code's own amounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeAmounts {
+    pub referee_usd_cents: u64,
+    pub referrer_usd_cents: u64,
+}
+
+/// DeSo nanos for `cents` at `usd_cents_per_deso`; 0 while no rate is set.
+pub fn cents_to_nanos(cents: u64, usd_cents_per_deso: Option<u64>) -> u64 {
+    match usd_cents_per_deso {
+        Some(rate) if rate > 0 => {
+            let n = cents as u128 * 1_000_000_000u128 / rate as u128;
+            u64::try_from(n).unwrap_or(u64::MAX)
+        }
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODE: CodeAmounts = CodeAmounts {
+        referee_usd_cents: 700,
+        referrer_usd_cents: 300,
+    };
+
+    fn bonus(custom_ref: bool, custom_kick: bool) -> CountryBonus {
+        CountryBonus {
+            allow_custom_referral_amount: custom_ref,
+            referral_amount_override_usd_cents: 500,
+            allow_custom_kickback_amount: custom_kick,
+            kickback_amount_override_usd_cents: 100,
+        }
+    }
+
+    #[test]
+    fn amounts_for_each_flag_combination() {
+        assert_eq!(bonus(false, false).amounts(Some(CODE)), (500, 100));
+        assert_eq!(bonus(true, false).amounts(Some(CODE)), (700, 100));
+        assert_eq!(bonus(false, true).amounts(Some(CODE)), (500, 300));
+        assert_eq!(bonus(true, true).amounts(Some(CODE)), (700, 300));
+        // the override wins when larger than the code's amount
+        let low = CodeAmounts {
+            referee_usd_cents: 10,
+            referrer_usd_cents: 20,
+        };
+        assert_eq!(bonus(true, true).amounts(Some(low)), (500, 100));
+        // not counted: the override to the referee, nothing to the referrer, whatever the flags
+        for (a, b) in [(false, false), (true, false), (false, true), (true, true)] {
+            assert_eq!(bonus(a, b).amounts(None), (500, 0));
+        }
+    }
+
+    #[test]
+    fn nanos() {
+        assert_eq!(cents_to_nanos(500, None), 0);
+        assert_eq!(cents_to_nanos(500, Some(0)), 0);
+        // $5 at $10 per DeSo is half a DeSo
+        assert_eq!(cents_to_nanos(500, Some(1000)), 500_000_000);
+        assert_eq!(cents_to_nanos(1, Some(3)), 333_333_333);
+        assert_eq!(cents_to_nanos(100_000, Some(1)), 100_000_000_000_000);
+    }
+
+    #[test]
+    fn countries() {
+        assert_eq!(Alpha3::from_alpha2_header(Some("US")).unwrap().as_str(), "USA");
+        assert_eq!(Alpha3::from_alpha2_header(Some("de")).unwrap().as_str(), "DEU");
+        for v in [Some("XX"), Some("T1"), Some("ZZ"), Some(""), Some("USA"), None] {
+            assert_eq!(Alpha3::from_alpha2_header(v), None, "{v:?}");
+        }
+        assert_eq!(Alpha3::try_from("usa").unwrap().as_str(), "USA");
+        assert!(Alpha3::try_from("XYZ").is_err());
+        assert!(Alpha3::try_from("US").is_err());
+        assert!(Alpha3::try_from("U1A").is_err());
+    }
+
+    #[test]
+    fn bonus_wire_names_are_deso_s() {
+        let v = serde_json::to_value(bonus(true, false)).unwrap();
+        assert_eq!(v["AllowCustomReferralAmount"], true);
+        assert_eq!(v["ReferralAmountOverrideUSDCents"], 500);
+        assert_eq!(v["AllowCustomKickbackAmount"], false);
+        assert_eq!(v["KickbackAmountOverrideUSDCents"], 100);
+    }
+}
