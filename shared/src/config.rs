@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::domain::{NetworkId, ProgramId};
+use crate::domain::{DesoPublicKey, NetworkId, ProgramId};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -11,6 +11,17 @@ pub struct Config {
     pub retry_budget: Duration,
     pub deso_network_id: NetworkId,
     pub deso_program_id: ProgramId,
+    pub admin_public_keys: Vec<DesoPublicKey>,
+    pub super_admin_public_keys: Vec<DesoPublicKey>,
+}
+
+fn key_list(name: &str, v: Option<String>) -> Result<Vec<DesoPublicKey>, ConfigError> {
+    v.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| DesoPublicKey::try_from(k).map_err(|e| ConfigError(format!("{name}: {e}"))))
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +53,8 @@ impl Config {
                 .map_err(|e| ConfigError(format!("DESO_NETWORK_ID: {e}")))?,
             deso_program_id: ProgramId::try_from(prog.as_str())
                 .map_err(|e| ConfigError(format!("DESO_PROGRAM_ID: {e}")))?,
+            admin_public_keys: key_list("ADMIN_PUBLIC_KEYS", get("ADMIN_PUBLIC_KEYS"))?,
+            super_admin_public_keys: key_list("SUPER_ADMIN_PUBLIC_KEYS", get("SUPER_ADMIN_PUBLIC_KEYS"))?,
         })
     }
 }
@@ -59,5 +72,8 @@ mod tests {
         assert!(bad.unwrap_err().to_string().contains("DESO_NETWORK_ID"));
         let bad = Config::from_lookup(|k| (k == "RETRY_BUDGET_MS").then(|| "x".into()));
         assert!(bad.is_err());
+        let bad = Config::from_lookup(|k| (k == "ADMIN_PUBLIC_KEYS").then(|| "BC1YLbad".into()));
+        assert!(bad.unwrap_err().to_string().contains("ADMIN_PUBLIC_KEYS"));
+        assert!(c.admin_public_keys.is_empty());
     }
 }

@@ -39,13 +39,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .link(
             &LinkRequest {
-                net: &net,
-                program: &prog,
-                user: &user,
-                referrer: &referrer,
-                code: None,
                 metadata,
-                extra: Vec::new(),
+                ..LinkRequest::new(&net, &prog, &user, &referrer)
             },
             Some(&probe),
         )

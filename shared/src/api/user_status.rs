@@ -137,13 +137,9 @@ async fn create_with_referrer(
         .store
         .link(
             &LinkRequest {
-                net,
-                program: &prog,
-                user,
-                referrer: &who,
                 code: code.as_ref(),
                 metadata,
-                extra: Vec::new(),
+                ..LinkRequest::new(net, &prog, user, &who)
             },
             None,
         )

@@ -24,6 +24,38 @@ pub struct Code {
 }
 
 impl Code {
+    /// A fresh code with zero stats, owned by `owner` in `program`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        network: &NetworkId,
+        program: &ProgramId,
+        owner: &UserId,
+        referrer_amount_usd_cents: u32,
+        referee_amount_usd_cents: u32,
+        max_referrals: u64,
+        requires_jumio: bool,
+        now: &crate::clock::Now,
+    ) -> Result<Code, super::DomainError> {
+        Ok(Code {
+            code: ReferralCode::generate()?,
+            network: network.clone(),
+            program: program.clone(),
+            owner: owner.clone(),
+            referrer_amount_usd_cents,
+            referee_amount_usd_cents,
+            max_referrals,
+            requires_jumio,
+            active: true,
+            total_referrals: 0,
+            num_jumio_attempts: 0,
+            num_jumio_successes: 0,
+            total_referrer_deso_nanos: 0,
+            total_referee_deso_nanos: 0,
+            created_at: now.rfc3339.clone(),
+            created_ns: now.ns,
+        })
+    }
+
     /// Whether one more connection may be made through this code.
     pub fn accepts_referral(&self) -> bool {
         self.active && (self.max_referrals == 0 || self.total_referrals < self.max_referrals)

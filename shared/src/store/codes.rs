@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::items::{self, CodeItem, ProfileItem, UserStatus};
+use super::items::{self, CodeItem, UserStatus};
 use super::{keys, n, s, Attempt, Expr, Item, Store, StoreError, TxError};
 use crate::clock;
 use crate::domain::{Code, NetworkId, Program, ProgramId, ReferralCode, UserId};
@@ -85,40 +85,42 @@ impl Store {
         Ok(item)
     }
 
-    /// Update of the owner's profile that goes with a new code: created if new, never banned.
-    pub fn profile_gains_code(
+    /// The owner's profile gains `k` codes: created when new, refused when banned.
+    pub fn profile_gains_codes(
         &self,
         net: &NetworkId,
         user: &UserId,
-        seen: Option<&ProfileItem>,
+        k: u64,
         now: &clock::Now,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
         let mut e = Expr::new();
-        let (update, cond) = match seen {
-            None => (
-                format!(
-                    "SET {} = {}, {} = {}, {} = {} ADD {} {}",
-                    e.n("user"),
-                    e.v(s(user.as_str())),
-                    e.n("status"),
-                    e.v(s(UserStatus::Active.as_str())),
-                    e.n("created_at"),
-                    e.v(s(&now.rfc3339)),
-                    e.n("codes"),
-                    e.v(n(1))
-                ),
-                format!("attribute_not_exists({})", e.n(keys::PK)),
-            ),
-            Some(_) => (
-                format!("ADD {} {}", e.n("codes"), e.v(n(1))),
-                format!(
-                    "{} = {}",
-                    e.n("status"),
-                    e.v(s(UserStatus::Active.as_str()))
-                ),
-            ),
-        };
+        let st = e.n("status");
+        let active = e.v(s(UserStatus::Active.as_str()));
+        let update = format!(
+            "SET {u} = {uv}, {st} = if_not_exists({st}, {active}), {c} = if_not_exists({c}, {cv}) ADD {codes} {k}",
+            u = e.n("user"),
+            uv = e.v(s(user.as_str())),
+            c = e.n("created_at"),
+            cv = e.v(s(&now.rfc3339)),
+            codes = e.n("codes"),
+            k = e.v(n(k)),
+        );
+        let cond = format!("attribute_not_exists({st}) OR {st} = {active}");
         self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
+    }
+
+    /// A new code and its network index entry, both refused if the code exists.
+    pub fn new_code_items(&self, code: &Code) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
+        let mut e = Expr::new();
+        let absent = format!("attribute_not_exists({})", e.n(keys::PK));
+        let index = items::with_key(
+            Item::from([("code".to_owned(), s(code.code.as_str()))]),
+            &keys::network_code(&code.network, code.created_ns, &code.code),
+        );
+        Ok(vec![
+            self.tx_put(self.code_item(code)?, Some(&absent), &e, false)?,
+            self.tx_put(index, None, &Expr::new(), false)?,
+        ])
     }
 
     /// The user's default code in `program`, created on first call. Concurrent first calls
@@ -130,48 +132,29 @@ impl Store {
         user: &UserId,
     ) -> Result<DefaultCode, StoreError> {
         self.retrying(|_| async move {
-            let seen: Option<ProfileItem> = self
-                .get(&keys::profile(net, user))
-                .await?
-                .map(items::from_item)
-                .transpose()?;
-            if seen
-                .as_ref()
-                .is_some_and(|p| p.status == UserStatus::Banned)
-            {
-                return Ok(Attempt::Done(DefaultCode::OwnerBanned));
-            }
             let now = clock::now();
-            let code = Code {
-                code: ReferralCode::generate()
-                    .map_err(|_| StoreError::Corrupt("entropy".into()))?,
-                network: net.clone(),
-                program: program.id.clone(),
-                owner: user.clone(),
-                referrer_amount_usd_cents: program.referrer_amount_usd_cents.get(),
-                referee_amount_usd_cents: program.referee_amount_usd_cents.get(),
-                max_referrals: program.max_referrals_per_code.into(),
-                requires_jumio: false,
-                active: true,
-                total_referrals: 0,
-                num_jumio_attempts: 0,
-                num_jumio_successes: 0,
-                total_referrer_deso_nanos: 0,
-                total_referee_deso_nanos: 0,
-                created_at: now.rfc3339.clone(),
-                created_ns: now.ns,
-            };
+            let code = Code::new(
+                net,
+                &program.id,
+                user,
+                program.referrer_amount_usd_cents.get(),
+                program.referee_amount_usd_cents.get(),
+                program.max_referrals_per_code.into(),
+                false,
+                &now,
+            )
+            .map_err(|_| StoreError::Corrupt("entropy".into()))?;
             let mut e = Expr::new();
             let absent = format!("attribute_not_exists({})", e.n(keys::PK));
             let pointer = items::with_key(
                 Item::from([("code".to_owned(), s(code.code.as_str()))]),
                 &keys::default_code(net, &program.id, user),
             );
-            let tx = vec![
+            let mut tx = vec![
                 self.tx_put(pointer, Some(&absent), &e, true)?,
-                self.tx_put(self.code_item(&code)?, Some(&absent), &e, false)?,
-                self.profile_gains_code(net, user, seen.as_ref(), &now)?,
+                self.profile_gains_codes(net, user, 1, &now)?,
             ];
+            tx.extend(self.new_code_items(&code)?);
             match self.transact(tx).await {
                 Ok(()) => Ok(Attempt::Done(DefaultCode::Created(code))),
                 Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
@@ -192,7 +175,10 @@ impl Store {
                         None => Err(StoreError::Corrupt("default code pointer".into())),
                     }
                 }
-                // A code collision, a profile that changed, or a conflict: try again.
+                Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 1) => {
+                    Ok(Attempt::Done(DefaultCode::OwnerBanned))
+                }
+                // A code collision or a conflict: try again.
                 Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
                 Err(TxError::Store(e)) => Err(e),
             }

@@ -95,6 +95,53 @@ pub fn default_code(net: &NetworkId, prog: &ProgramId, user: &UserId) -> Key {
     (format!("DEFCODE#{net}#{prog}#{user}"), "DEFCODE".into())
 }
 
+pub fn code_referral(code: &ReferralCode, ns: u64, user: &UserId) -> Key {
+    (format!("CODEREF#{code}"), format!("{ns:020}#{user}"))
+}
+
+pub fn code_referrals_partition(code: &ReferralCode) -> String {
+    format!("CODEREF#{code}")
+}
+
+/// Every code of a network, in creation order: the CSV download reads this partition.
+pub fn network_code(net: &NetworkId, created_ns: u64, code: &ReferralCode) -> Key {
+    (format!("NETCODES#{net}"), format!("{created_ns:020}#{code}"))
+}
+
+pub fn network_codes_partition(net: &NetworkId) -> String {
+    format!("NETCODES#{net}")
+}
+
+pub fn deso_settings(net: &NetworkId) -> Key {
+    (format!("DESO#{net}"), "SETTINGS".into())
+}
+
+pub const COUNTRY_PREFIX: &str = "COUNTRY#";
+
+pub fn deso_country(net: &NetworkId, alpha3: &str) -> Key {
+    (format!("DESO#{net}"), format!("{COUNTRY_PREFIX}{alpha3}"))
+}
+
+pub fn deso_partition(net: &NetworkId) -> String {
+    format!("DESO#{net}")
+}
+
+pub fn jumio(net: &NetworkId, user: &UserId) -> Key {
+    (format!("JUMIO#{net}#{user}"), "JUMIO".into())
+}
+
+pub fn credit(net: &NetworkId, user: &UserId) -> Key {
+    (format!("CREDIT#{net}#{user}"), "CREDIT".into())
+}
+
+pub fn ledger(net: &NetworkId, beneficiary: &UserId, ns: u64, referee: &UserId, role: &str) -> Key {
+    (format!("LEDGER#{net}#{beneficiary}"), format!("{ns:020}#{referee}#{role}"))
+}
+
+pub fn ledger_partition(net: &NetworkId, beneficiary: &UserId) -> String {
+    format!("LEDGER#{net}#{beneficiary}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,8 +46,38 @@ pub struct LinkRequest<'a> {
     /// The code the link goes through; its counter moves with the link.
     pub code: Option<&'a ReferralCode>,
     pub metadata: Option<String>,
-    /// More items to commit with the link (they must not touch the link's items).
-    pub extra: Vec<TransactWriteItem>,
+    /// More counters that move on the code with this link (a DeSo credit's totals).
+    pub code_adds: Vec<(&'static str, u64)>,
+    /// When set, the code's (referee, referrer) amounts must still be these.
+    pub code_amounts: Option<(u32, u32)>,
+}
+
+impl<'a> LinkRequest<'a> {
+    pub fn new(net: &'a NetworkId, program: &'a ProgramId, user: &'a UserId, referrer: &'a UserId) -> Self {
+        LinkRequest {
+            net,
+            program,
+            user,
+            referrer,
+            code: None,
+            metadata: None,
+            code_adds: Vec::new(),
+            code_amounts: None,
+        }
+    }
+
+    /// Every item a link reads.
+    pub fn keys(&self) -> Vec<Key> {
+        let mut k = vec![
+            keys::program(self.net, self.program),
+            keys::membership(self.net, self.program, self.user),
+            keys::membership(self.net, self.program, self.referrer),
+            keys::profile(self.net, self.user),
+            keys::profile(self.net, self.referrer),
+        ];
+        k.extend(self.code.map(keys::code));
+        k
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,165 +125,182 @@ pub struct LinkSnapshot {
     pub ref_profile: Option<ProfileItem>,
 }
 
+impl LinkSnapshot {
+    /// Takes the link's items out of a read.
+    pub fn take(req: &LinkRequest<'_>, got: &mut HashMap<Key, Item>) -> Result<LinkSnapshot, StoreError> {
+        Ok(LinkSnapshot {
+            program: got.remove(&keys::program(req.net, req.program)).map(items::program).transpose()?,
+            code: match req.code {
+                Some(c) => got.remove(&keys::code(c)).map(items::code).transpose()?,
+                None => None,
+            },
+            user_mem: got
+                .remove(&keys::membership(req.net, req.program, req.user))
+                .map(items::from_item)
+                .transpose()?,
+            ref_mem: got
+                .remove(&keys::membership(req.net, req.program, req.referrer))
+                .map(items::from_item)
+                .transpose()?,
+            user_profile: got.remove(&keys::profile(req.net, req.user)).map(items::from_item).transpose()?,
+            ref_profile: got.remove(&keys::profile(req.net, req.referrer)).map(items::from_item).transpose()?,
+        })
+    }
+}
+
+/// A link the rules allow, with what planning it needs.
+pub struct Allowed {
+    pub snap: LinkSnapshot,
+    user_view: Option<MemberView>,
+    ref_view: Option<MemberView>,
+    max_levels: usize,
+}
+
+impl Allowed {
+    pub fn code(&self) -> Option<&Code> {
+        self.snap.code.as_ref()
+    }
+}
+
+/// What the rules say of a link, given a snapshot.
+pub enum Verdict {
+    Allowed(Box<Allowed>),
+    Replay(Box<Connection>, bool),
+    Refused(Refusal),
+}
+
+/// The rules of a link, in the order their errors take precedence.
+pub fn judge(req: &LinkRequest<'_>, snap: LinkSnapshot) -> Result<Verdict, StoreError> {
+    let Some(program) = &snap.program else {
+        return Ok(Verdict::Refused(Refusal::ProgramNotFound));
+    };
+    if req.code.is_some() {
+        match &snap.code {
+            Some(c) if &c.network == req.net && &c.program == req.program => {}
+            _ => return Ok(Verdict::Refused(Refusal::CodeNotFound)),
+        }
+    }
+    let user_view = snap.user_mem.as_ref().map(MembershipItem::view).transpose()?;
+    let ref_view = snap.ref_mem.as_ref().map(MembershipItem::view).transpose()?;
+    let max_levels = program.max_levels as usize;
+    let user_was_new = snap.user_profile.is_none();
+    match check_link(req.user, req.referrer, user_view.as_ref(), None) {
+        Err(LinkRefusal::SelfReferral) => return Ok(Verdict::Refused(Refusal::SelfReferral)),
+        Err(LinkRefusal::AlreadyThisReferrer) => {
+            let (Some(m), Some(v)) = (snap.user_mem.as_ref(), user_view.as_ref()) else {
+                return Err(StoreError::Corrupt("membership vanished".into()));
+            };
+            return Ok(Verdict::Replay(
+                Box::new(Connection {
+                    program_id: req.program.clone(),
+                    user: req.user.clone(),
+                    referrer: req.referrer.clone(),
+                    upline: v.upline.iter().take(max_levels).cloned().collect(),
+                    created_at: m.connected_at.clone().unwrap_or_default(),
+                }),
+                user_was_new,
+            ));
+        }
+        Err(LinkRefusal::AlreadyConnected) => return Ok(Verdict::Refused(Refusal::AlreadyConnected)),
+        _ => {}
+    }
+    let banned = |p: &Option<ProfileItem>| p.as_ref().is_some_and(|p| p.status == UserStatus::Banned);
+    if banned(&snap.user_profile) || banned(&snap.ref_profile) {
+        return Ok(Verdict::Refused(Refusal::UserBanned));
+    }
+    if !program.active {
+        return Ok(Verdict::Refused(Refusal::ProgramInactive));
+    }
+    if let Some(c) = &snap.code {
+        if !c.accepts_referral() {
+            return Ok(Verdict::Refused(Refusal::CodeUnavailable));
+        }
+    }
+    if check_link(req.user, req.referrer, user_view.as_ref(), ref_view.as_ref()).is_err() {
+        return Ok(Verdict::Refused(Refusal::Cycle));
+    }
+    Ok(Verdict::Allowed(Box::new(Allowed {
+        snap,
+        user_view,
+        ref_view,
+        max_levels,
+    })))
+}
+
 impl Store {
-    pub async fn link(
-        &self,
-        req: &LinkRequest<'_>,
-        probe: Option<&KeyProbe>,
-    ) -> Result<LinkOutcome, StoreError> {
+    pub async fn link(&self, req: &LinkRequest<'_>, probe: Option<&KeyProbe>) -> Result<LinkOutcome, StoreError> {
         self.retrying(|attempt| self.link_attempt(req, probe.filter(|_| attempt == 0)))
             .await
     }
 
-    async fn link_attempt(
-        &self,
-        req: &LinkRequest<'_>,
-        probe: Option<&KeyProbe>,
-    ) -> Result<Attempt<LinkOutcome>, StoreError> {
-        let k_program = keys::program(req.net, req.program);
-        let k_umem = keys::membership(req.net, req.program, req.user);
-        let k_rmem = keys::membership(req.net, req.program, req.referrer);
-        let k_uprof = keys::profile(req.net, req.user);
-        let k_rprof = keys::profile(req.net, req.referrer);
-        let mut wanted = vec![
-            k_program.clone(),
-            k_umem.clone(),
-            k_rmem.clone(),
-            k_uprof.clone(),
-            k_rprof.clone(),
-        ];
-        let k_code = req.code.map(keys::code);
-        wanted.extend(k_code.clone());
+    async fn link_attempt(&self, req: &LinkRequest<'_>, probe: Option<&KeyProbe>) -> Result<Attempt<LinkOutcome>, StoreError> {
+        let mut wanted = req.keys();
         wanted.extend(probe.map(|p| p.key.clone()));
         let mut got = self.batch_get(&wanted).await?;
-
         if let Some(p) = probe {
             if let Err(f) = check_key(got.get(&p.key), req.net) {
                 return Ok(Attempt::Done(LinkOutcome::Auth(f)));
             }
         }
-        let snap = LinkSnapshot {
-            program: got.remove(&k_program).map(items::program).transpose()?,
-            code: match &k_code {
-                Some(k) => got.remove(k).map(items::code).transpose()?,
-                None => None,
-            },
-            user_mem: got.remove(&k_umem).map(items::from_item).transpose()?,
-            ref_mem: got.remove(&k_rmem).map(items::from_item).transpose()?,
-            user_profile: got.remove(&k_uprof).map(items::from_item).transpose()?,
-            ref_profile: got.remove(&k_rprof).map(items::from_item).transpose()?,
-        };
-        let refuse = |r| Ok(Attempt::Done(LinkOutcome::Refused(r)));
-
-        let Some(program) = &snap.program else {
-            return refuse(Refusal::ProgramNotFound);
-        };
-        if req.code.is_some() {
-            match &snap.code {
-                Some(c) if &c.network == req.net && &c.program == req.program => {}
-                _ => return refuse(Refusal::CodeNotFound),
-            }
-        }
-        let user_view = snap
-            .user_mem
-            .as_ref()
-            .map(MembershipItem::view)
-            .transpose()?;
-        let ref_view = snap
-            .ref_mem
-            .as_ref()
-            .map(MembershipItem::view)
-            .transpose()?;
-        let max_levels = program.max_levels as usize;
-        let user_was_new = snap.user_profile.is_none();
-        match check_link(req.user, req.referrer, user_view.as_ref(), None) {
-            Err(LinkRefusal::SelfReferral) => return refuse(Refusal::SelfReferral),
-            Err(LinkRefusal::AlreadyThisReferrer) => {
-                let m = snap.user_mem.as_ref();
-                let v = user_view.as_ref();
-                let (Some(m), Some(v)) = (m, v) else {
-                    return Err(StoreError::Corrupt("membership vanished".into()));
-                };
+        let allowed = match judge(req, LinkSnapshot::take(req, &mut got)?)? {
+            Verdict::Allowed(a) => a,
+            Verdict::Replay(connection, user_was_new) => {
                 return Ok(Attempt::Done(LinkOutcome::Linked {
-                    connection: Box::new(Connection {
-                        program_id: req.program.clone(),
-                        user: req.user.clone(),
-                        referrer: req.referrer.clone(),
-                        upline: v.upline.iter().take(max_levels).cloned().collect(),
-                        created_at: m.connected_at.clone().unwrap_or_default(),
-                    }),
+                    connection,
                     created: false,
                     user_was_new,
-                }));
+                }))
             }
-            Err(LinkRefusal::AlreadyConnected) => return refuse(Refusal::AlreadyConnected),
-            _ => {}
-        }
-        let banned =
-            |p: &Option<ProfileItem>| p.as_ref().is_some_and(|p| p.status == UserStatus::Banned);
-        if banned(&snap.user_profile) || banned(&snap.ref_profile) {
-            return refuse(Refusal::UserBanned);
-        }
-        if !program.active {
-            return refuse(Refusal::ProgramInactive);
-        }
-        if let Some(c) = &snap.code {
-            if !c.accepts_referral() {
-                return refuse(Refusal::CodeUnavailable);
-            }
-        }
-        if check_link(
-            req.user,
-            req.referrer,
-            user_view.as_ref(),
-            ref_view.as_ref(),
-        )
-        .is_err()
-        {
-            return refuse(Refusal::Cycle);
-        }
-
-        let now = clock::now();
-        let subtree = match &user_view {
-            Some(v) if v.children > 0 => {
-                match self
-                    .load_subtree(req.net, req.program, req.user, MAX_TX_ITEMS)
-                    .await?
-                {
-                    Some(s) => s,
-                    None => return refuse(Refusal::SubtreeTooLarge),
-                }
-            }
-            _ => Vec::new(),
+            Verdict::Refused(r) => return Ok(Attempt::Done(LinkOutcome::Refused(r))),
         };
-        let plan = plan_link(
-            req.user,
-            req.referrer,
-            ref_view.as_ref(),
-            now.ns as u128,
-            &subtree,
-        );
-        let mut tx = self.link_items(req, &snap, user_view.as_ref(), &subtree, &plan, &now)?;
-        if tx.len() + req.extra.len() > MAX_TX_ITEMS {
-            return refuse(Refusal::SubtreeTooLarge);
-        }
-        tx.extend(req.extra.iter().cloned());
+        let now = clock::now();
+        let (tx, connection) = match self.prepare_link(req, &allowed, &now, 0).await? {
+            Ok(p) => p,
+            Err(r) => return Ok(Attempt::Done(LinkOutcome::Refused(r))),
+        };
         match self.transact(tx).await {
             Ok(()) => Ok(Attempt::Done(LinkOutcome::Linked {
-                connection: Box::new(Connection {
-                    program_id: req.program.clone(),
-                    user: req.user.clone(),
-                    referrer: req.referrer.clone(),
-                    upline: plan.upline.iter().take(max_levels).cloned().collect(),
-                    created_at: now.rfc3339,
-                }),
+                connection: Box::new(connection),
                 created: true,
-                user_was_new,
+                user_was_new: allowed.snap.user_profile.is_none(),
             })),
             // Something moved under us: read again, and let the rules answer.
             Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
             Err(TxError::Store(e)) => Err(e),
         }
+    }
+
+    /// The transaction items of an allowed link, leaving room for `reserve` more items;
+    /// refused with SubtreeTooLarge when they would not fit.
+    pub async fn prepare_link(
+        &self,
+        req: &LinkRequest<'_>,
+        a: &Allowed,
+        now: &clock::Now,
+        reserve: usize,
+    ) -> Result<Result<(Vec<TransactWriteItem>, Connection), Refusal>, StoreError> {
+        let subtree = match &a.user_view {
+            Some(v) if v.children > 0 => match self.load_subtree(req.net, req.program, req.user, MAX_TX_ITEMS).await? {
+                Some(s) => s,
+                None => return Ok(Err(Refusal::SubtreeTooLarge)),
+            },
+            _ => Vec::new(),
+        };
+        let plan = plan_link(req.user, req.referrer, a.ref_view.as_ref(), now.ns as u128, &subtree);
+        let tx = self.link_items(req, &a.snap, a.user_view.as_ref(), &subtree, &plan, now)?;
+        if tx.len() + reserve > MAX_TX_ITEMS {
+            return Ok(Err(Refusal::SubtreeTooLarge));
+        }
+        Ok(Ok((
+            tx,
+            Connection {
+                program_id: req.program.clone(),
+                user: req.user.clone(),
+                referrer: req.referrer.clone(),
+                upline: plan.upline.iter().take(a.max_levels).cloned().collect(),
+                created_at: now.rfc3339.clone(),
+            },
+        )))
     }
 
     fn link_items(
@@ -379,16 +426,27 @@ impl Store {
 
         if let Some(code) = req.code {
             let mut e = Expr::new();
-            let update = format!("ADD {} {}", e.n("total_referrals"), e.v(n(1)));
-            let cond = format!(
-                "{a} = {t} AND ({m} = {z} OR {tot} < {m})",
-                a = e.n("active"),
-                t = e.v(AttributeValue::Bool(true)),
-                m = e.n("max_referrals"),
-                z = e.v(n(0)),
-                tot = e.n("total_referrals"),
-            );
-            tx.push(self.tx_update(&keys::code(code), &update, Some(&cond), &e)?);
+            let mut adds = vec![format!("{} {}", e.n("total_referrals"), e.v(n(1)))];
+            for (attr, k) in &req.code_adds {
+                adds.push(format!("{} {}", e.n(attr), e.v(n(*k))));
+            }
+            let mut cond = code_accepts(&mut e);
+            if let Some((referee, referrer)) = req.code_amounts {
+                cond.push_str(&format!(
+                    " AND {} = {} AND {} = {}",
+                    e.n("referee_amount_usd_cents"),
+                    e.v(n(referee)),
+                    e.n("referrer_amount_usd_cents"),
+                    e.v(n(referrer))
+                ));
+            }
+            tx.push(self.tx_update(&keys::code(code), &format!("ADD {}", adds.join(", ")), Some(&cond), &e)?);
+            // Who came through the code, for DeSo's ReferredUsers.
+            let item: Item = HashMap::from([
+                ("user".to_owned(), s(req.user.as_str())),
+                ("connected_at".to_owned(), s(&now.rfc3339)),
+            ]);
+            tx.push(self.tx_put(items::with_key(item, &keys::code_referral(code, now.ns, req.user)), None, &Expr::new(), false)?);
         }
         Ok(tx)
     }
@@ -534,6 +592,18 @@ impl Store {
         }
         Ok(Some(out))
     }
+}
+
+/// Condition that a code takes one more referral: active, and below a positive cap.
+pub fn code_accepts(e: &mut Expr) -> String {
+    format!(
+        "({a} = {t} AND ({m} = {z} OR {tot} < {m}))",
+        a = e.n("active"),
+        t = e.v(AttributeValue::Bool(true)),
+        m = e.n("max_referrals"),
+        z = e.v(n(0)),
+        tot = e.n("total_referrals"),
+    )
 }
 
 /// Condition that a member has exactly `k` direct referees.

@@ -458,7 +458,7 @@ async fn round_trips_of_every_endpoint() {
     );
     count!(
         "connection codes, first",
-        4,
+        3,
         app.get("/networks/{net}/connections/p/users/a@x.io/codes")
     );
     count!(
