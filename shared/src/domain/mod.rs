@@ -5,6 +5,7 @@ pub mod deso;
 pub mod graph;
 pub mod ids;
 pub mod program;
+pub mod referral_csv;
 
 pub use code::Code;
 pub use ids::{
