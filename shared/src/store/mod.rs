@@ -2,6 +2,7 @@
 //! error classification.
 
 pub mod codes;
+pub mod deso;
 pub mod items;
 pub mod keys;
 pub mod links;
@@ -197,10 +198,17 @@ impl Store {
     }
 
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        self.transact_with_token(items, None).await
+    }
+
+    /// A transaction with an idempotency token: a retry with the same token and items is
+    /// applied once.
+    pub async fn transact_with_token(&self, items: Vec<TransactWriteItem>, token: Option<String>) -> Result<(), TxError> {
         let resp = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
+            .set_client_request_token(token)
             .send()
             .await;
         match resp {
