@@ -52,7 +52,17 @@ impl ApiError {
 
     pub fn into_response(self) -> Response<Body> {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
-        let mut resp = json_response(self.status, &body);
+        self.with_body(&body)
+    }
+
+    /// DeSo's error format: `{"error": "<message>"}`.
+    pub fn into_deso_response(self) -> Response<Body> {
+        let body = serde_json::json!({"error": self.message});
+        self.with_body(&body)
+    }
+
+    fn with_body(self, body: &serde_json::Value) -> Response<Body> {
+        let mut resp = json_response(self.status, body);
         if let Some(s) = self.retry_after {
             resp.headers_mut()
                 .insert("retry-after", HeaderValue::from(s));
@@ -123,8 +133,26 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
     resp
 }
 
-/// Runs an endpoint: every outcome becomes a response, and one log line says how it went.
+/// Runs a Connections API endpoint: every outcome becomes a response.
 pub async fn serve<F, Fut>(req: Request, f: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,
+{
+    serve_as(req, f, ApiError::into_response).await
+}
+
+/// Runs a DeSo-compatible endpoint: errors take DeSo's format.
+pub async fn serve_deso<F, Fut>(req: Request, f: F) -> Result<Response<Body>, lambda_http::Error>
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,
+{
+    serve_as(req, f, ApiError::into_deso_response).await
+}
+
+/// Every outcome becomes a response, and one log line says how it went.
+async fn serve_as<F, Fut>(req: Request, f: F, render: fn(ApiError) -> Response<Body>) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,
@@ -144,7 +172,7 @@ where
             if e.status.is_client_error() {
                 tracing::info!(code = e.code, "request refused");
             }
-            e.into_response()
+            render(e)
         }
     };
     tracing::info!(
@@ -157,18 +185,22 @@ where
     Ok(resp)
 }
 
-fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
+pub fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
+    body_bytes_up_to(req, MAX_BODY)
+}
+
+pub fn body_bytes_up_to(req: &Request, max: usize) -> Result<&[u8], ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => &[],
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => &[],
     };
-    if bytes.len() > MAX_BODY {
+    if bytes.len() > max {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
-            "the body is over 64 KiB",
+            format!("the body is over {} KiB", max / 1024),
         ));
     }
     Ok(bytes)

@@ -1,6 +1,7 @@
 //! One module per endpoint: parse the request, call domain and store, build the response.
 
 pub mod add_connection;
+pub mod deso;
 pub mod get_connection_codes;
 pub mod get_user_connections;
 pub mod list_programs;

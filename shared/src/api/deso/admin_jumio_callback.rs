@@ -1,0 +1,51 @@
+//! POST /api/v0/admin/jumio-callback
+//!
+//! Round trips: one BatchGetItem (the user's begin record with what it saw, the credit
+//! record, settings, country bonus) and one TransactWriteItems. When what the begin record
+//! saw has changed, the transaction is refused and the request reads afresh.
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{admin, deso_key, ok, AdminCred, Role};
+use crate::domain::deso::Alpha3;
+use crate::domain::UserId;
+use crate::http::{json_body, serve_deso, ApiError};
+use crate::AppState;
+
+#[derive(Deserialize)]
+struct Callback {
+    #[serde(flatten)]
+    cred: AdminCred,
+    #[serde(rename = "PublicKeyBase58Check")]
+    user: String,
+    #[serde(rename = "CountryAlpha3", default)]
+    country: Option<String>,
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve_deso(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Callback = json_body(&req, false)?;
+    admin(&state.config, &body.cred, Role::SuperAdmin)?;
+    let user = UserId::Deso(deso_key("PublicKeyBase58Check", &body.user)?);
+    let country = match body.country.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => Some(Alpha3::try_from(c).map_err(|_| {
+            ApiError::bad_request("invalid_country", "CountryAlpha3 must be an ISO 3166-1 alpha-3 code")
+        })?),
+    };
+    let out = state
+        .store
+        .jumio_credit(&state.config.deso_network_id, &user, country.as_ref())
+        .await?;
+    Ok(ok(&json!({
+        "Credited": out.credited,
+        "ReferralCounted": out.counted,
+        "RefereeAmountUSDCents": out.referee_usd_cents,
+        "ReferrerAmountUSDCents": out.referrer_usd_cents,
+    })))
+}

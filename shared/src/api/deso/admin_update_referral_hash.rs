@@ -1,0 +1,40 @@
+//! POST /api/v0/admin/update-referral-hash
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{admin, hash, ok, referral_info, AdminCred, ConfigFields, Role};
+use crate::http::{json_body, serve_deso, ApiError};
+use crate::AppState;
+
+#[derive(Deserialize)]
+struct Update {
+    #[serde(flatten)]
+    cred: AdminCred,
+    #[serde(rename = "ReferralHashBase58")]
+    referral_hash: String,
+    #[serde(flatten)]
+    config: ConfigFields,
+    #[serde(rename = "IsActive")]
+    is_active: bool,
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve_deso(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Update = json_body(&req, false)?;
+    admin(&state.config, &body.cred, Role::SuperAdmin)?;
+    let code = hash("ReferralHashBase58", &body.referral_hash)?;
+    let config = body.config.validate()?;
+    let updated = state
+        .store
+        .update_code(&state.config.deso_network_id, &code, config, body.is_active)
+        .await?
+        .ok_or_else(|| ApiError::not_found("hash_not_found", format!("no referral hash {code}")))?;
+    Ok(ok(&json!({
+        "ReferralInfoResponse": {"IsActive": updated.active, "Info": referral_info(&updated)}
+    })))
+}

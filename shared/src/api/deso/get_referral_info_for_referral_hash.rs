@@ -1,0 +1,53 @@
+//! POST /api/v0/get-referral-info-for-referral-hash (no auth)
+//!
+//! One round trip: a BatchGetItem of the code, the viewer's country bonus and the settings.
+
+use lambda_http::{Body, Error, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{hash, ok};
+use crate::domain::deso::Alpha3;
+use crate::http::{json_body, serve_deso, ApiError};
+use crate::AppState;
+
+#[derive(Deserialize)]
+struct Body_ {
+    #[serde(rename = "ReferralHash")]
+    referral_hash: String,
+}
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve_deso(req, |req| run(state, req)).await
+}
+
+/// The viewer's country: CF-IPCountry, else CloudFront-Viewer-Country.
+pub(crate) fn viewer_country(req: &Request) -> Option<Alpha3> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    header("cf-ipcountry")
+        .or_else(|| header("cloudfront-viewer-country"))
+        .and_then(|v| Alpha3::from_alpha2_header(Some(v)))
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let body: Body_ = json_body(&req, false)?;
+    let code = hash("ReferralHash", &body.referral_hash)?;
+    let country = viewer_country(&req);
+    let (found, bonus) = state
+        .store
+        .code_with_bonus(&state.config.deso_network_id, &code, country.as_ref())
+        .await?;
+    let c = found.ok_or_else(|| ApiError::not_found("hash_not_found", format!("no referral hash {code}")))?;
+    Ok(ok(&json!({
+        "ReferralInfoResponse": {
+            "IsActive": c.active,
+            "Info": {
+                "ReferralHashBase58": c.code.as_str(),
+                "RefereeAmountUSDCents": c.referee_amount_usd_cents,
+                "MaxReferrals": c.max_referrals,
+                "TotalReferrals": c.total_referrals,
+            }
+        },
+        "CountrySignUpBonus": bonus,
+    })))
+}

@@ -1,0 +1,24 @@
+//! POST /api/v0/get-referral-info-for-user
+
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+
+use super::{ok, referral_info_response, user, UserCred};
+use crate::domain::UserId;
+use crate::http::{json_body, serve_deso, ApiError};
+use crate::AppState;
+
+pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
+    serve_deso(req, |req| run(state, req)).await
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let cred: UserCred = json_body(&req, false)?;
+    let key = user(&cred)?;
+    let codes = state
+        .store
+        .user_codes(&state.config.deso_network_id, &UserId::Deso(key), None)
+        .await?;
+    let list: Vec<_> = codes.iter().map(|c| referral_info_response(c, Vec::new())).collect();
+    Ok(ok(&json!({ "ReferralInfoResponses": list })))
+}

@@ -1,0 +1,148 @@
+//! The DeSo-compatible Referral API: PascalCase JSON, `{"error": "..."}` bodies.
+
+pub mod admin_create_referral_hash;
+pub mod admin_download_referral_csv;
+pub mod admin_get_all_country_level_sign_up_bonuses;
+pub mod admin_get_all_referral_info_for_user;
+pub mod admin_jumio_callback;
+pub mod admin_set_usd_cents_to_deso_reserve_exchange_rate;
+pub mod admin_update_jumio_country_sign_up_bonus;
+pub mod admin_update_jumio_kickback_usd_cents;
+pub mod admin_update_jumio_usd_cents;
+pub mod admin_update_referral_hash;
+pub mod admin_upload_referral_csv;
+pub mod get_referral_info_for_referral_hash;
+pub mod get_referral_info_for_user;
+pub mod jumio_begin;
+
+use lambda_http::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::deso::{now_secs, verify_jwt};
+use crate::config::Config;
+use crate::domain::referral_csv::MAX_USD_CENTS;
+use crate::domain::{Code, DesoPublicKey, ReferralCode};
+use crate::http::ApiError;
+use crate::store::deso::CodeConfig;
+
+/// Admin routes need a super admin, but for the one that reads country bonuses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    Admin,
+    SuperAdmin,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AdminCred {
+    #[serde(rename = "AdminPublicKey")]
+    pub admin_public_key: String,
+    #[serde(rename = "JWT")]
+    pub jwt: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UserCred {
+    #[serde(rename = "PublicKeyBase58Check")]
+    pub public_key: String,
+    #[serde(rename = "JWT")]
+    pub jwt: String,
+}
+
+pub(crate) fn deso_key(field: &str, raw: &str) -> Result<DesoPublicKey, ApiError> {
+    DesoPublicKey::try_from(raw.trim()).map_err(|e| ApiError::bad_request("invalid_key", format!("{field}: {e}")))
+}
+
+fn unauthorized(message: String) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// The user named by the credential, once its JWT verifies.
+pub(crate) fn user(cred: &UserCred) -> Result<DesoPublicKey, ApiError> {
+    let key = deso_key("PublicKeyBase58Check", &cred.public_key)?;
+    verify_jwt(&cred.jwt, &key, now_secs()).map_err(|e| unauthorized(e.to_string()))?;
+    Ok(key)
+}
+
+/// An admin whose JWT verifies and whose key is on the allowlist the route needs.
+pub(crate) fn admin(config: &Config, cred: &AdminCred, role: Role) -> Result<DesoPublicKey, ApiError> {
+    let key = deso_key("AdminPublicKey", &cred.admin_public_key)?;
+    verify_jwt(&cred.jwt, &key, now_secs()).map_err(|e| unauthorized(e.to_string()))?;
+    let is_super = config.super_admin_public_keys.contains(&key);
+    let is_admin = is_super || config.admin_public_keys.contains(&key);
+    match role {
+        Role::SuperAdmin if !is_super => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "this route needs a super admin: the key is not in SUPER_ADMIN_PUBLIC_KEYS",
+        )),
+        Role::Admin if !is_admin => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the key is not an admin: it is in neither ADMIN_PUBLIC_KEYS nor SUPER_ADMIN_PUBLIC_KEYS",
+        )),
+        _ => Ok(key),
+    }
+}
+
+pub(crate) fn cents(field: &str, v: u64) -> Result<u32, ApiError> {
+    if v > MAX_USD_CENTS {
+        return Err(ApiError::bad_request("invalid_amount", format!("{field} must be at most {MAX_USD_CENTS}")));
+    }
+    Ok(v as u32)
+}
+
+pub(crate) fn hash(field: &str, raw: &str) -> Result<ReferralCode, ApiError> {
+    ReferralCode::try_from(raw.trim()).map_err(|_| ApiError::bad_request("invalid_hash", format!("{field} must be 8 characters of base58")))
+}
+
+/// The four config fields of a code, as DeSo's admin routes send them.
+#[derive(Deserialize)]
+pub(crate) struct ConfigFields {
+    #[serde(rename = "ReferrerAmountUSDCents")]
+    pub referrer: u64,
+    #[serde(rename = "RefereeAmountUSDCents")]
+    pub referee: u64,
+    #[serde(rename = "MaxReferrals")]
+    pub max_referrals: u64,
+    #[serde(rename = "RequiresJumio")]
+    pub requires_jumio: bool,
+}
+
+impl ConfigFields {
+    pub fn validate(&self) -> Result<CodeConfig, ApiError> {
+        Ok(CodeConfig {
+            referrer_amount_usd_cents: cents("ReferrerAmountUSDCents", self.referrer)?,
+            referee_amount_usd_cents: cents("RefereeAmountUSDCents", self.referee)?,
+            max_referrals: self.max_referrals,
+            requires_jumio: self.requires_jumio,
+        })
+    }
+}
+
+/// DeSo's ReferralInfo. An email owner has no PKID: `[]`.
+pub(crate) fn referral_info(c: &Code) -> Value {
+    let pkid: Vec<u8> = c.owner.deso_key().map(|k| k.key_bytes().to_vec()).unwrap_or_default();
+    json!({
+        "ReferralHashBase58": c.code.as_str(),
+        "ReferrerPKID": pkid,
+        "ReferrerAmountUSDCents": c.referrer_amount_usd_cents,
+        "RefereeAmountUSDCents": c.referee_amount_usd_cents,
+        "MaxReferrals": c.max_referrals,
+        "RequiresJumio": c.requires_jumio,
+        "NumJumioAttempts": c.num_jumio_attempts,
+        "NumJumioSuccesses": c.num_jumio_successes,
+        "TotalReferrals": c.total_referrals,
+        "TotalReferrerDeSoNanos": c.total_referrer_deso_nanos,
+        "TotalRefereeDeSoNanos": c.total_referee_deso_nanos,
+        "DateCreatedTStampNanos": c.created_ns,
+    })
+}
+
+pub(crate) fn referral_info_response(c: &Code, referred: Vec<Value>) -> Value {
+    json!({"IsActive": c.active, "Info": referral_info(c), "ReferredUsers": referred})
+}
+
+pub(crate) fn ok(body: &Value) -> lambda_http::Response<lambda_http::Body> {
+    crate::http::json_response(StatusCode::OK, body)
+}
