@@ -9,7 +9,9 @@ const USAGE: &str = "usage: refnet-admin <command>
   create-table                      create the table (TABLE_NAME) unless it exists
   create-network <network_id>       create a network if new, issue an API key and print it once
   seed-demo                         table, network 'demo', program 'default' and an API key
-                                    (REFNET_DEMO_API_KEY when set, else a new one, printed)";
+                                    (REFNET_DEMO_API_KEY when set, else a new one, printed)
+  deso-jwt <seed hex> [ttl secs]    the DeSo public key of a 32-byte secret seed, and a JWT signed
+                                    with it as DeSo's SDK signs them (no exp when ttl is 0)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -93,6 +95,44 @@ async fn run(args: &[String]) -> Result<(), String> {
             println!("demo API key: {key}");
             Ok(())
         }
+        ["deso-jwt", seed, rest @ ..] => {
+            let bytes = decode_hex(seed).ok_or("the seed must be 64 hex characters")?;
+            let sk = k256::ecdsa::SigningKey::from_slice(&bytes)
+                .map_err(|_| "the seed is not a valid secp256k1 secret")?;
+            let ttl: u64 = match rest {
+                [] => 1800,
+                [t] => t
+                    .parse()
+                    .map_err(|_| "ttl must be a whole number of seconds")?,
+                _ => return Err(USAGE.into()),
+            };
+            let now = shared::auth::deso::now_secs();
+            let claims = if ttl == 0 {
+                serde_json::json!({"iat": now})
+            } else {
+                serde_json::json!({"iat": now, "exp": now + ttl})
+            };
+            let jwt = shared::auth::deso::sign::jwt(
+                &sk,
+                &serde_json::json!({"alg": "ES256", "typ": "JWT"}),
+                &claims,
+            );
+            println!(
+                "{}",
+                serde_json::json!({"PublicKeyBase58Check": shared::auth::deso::sign::public_key(&sk), "JWT": jwt})
+            );
+            Ok(())
+        }
         _ => Err(USAGE.into()),
     }
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() != 64 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }

@@ -54,7 +54,10 @@ impl Config {
             deso_program_id: ProgramId::try_from(prog.as_str())
                 .map_err(|e| ConfigError(format!("DESO_PROGRAM_ID: {e}")))?,
             admin_public_keys: key_list("ADMIN_PUBLIC_KEYS", get("ADMIN_PUBLIC_KEYS"))?,
-            super_admin_public_keys: key_list("SUPER_ADMIN_PUBLIC_KEYS", get("SUPER_ADMIN_PUBLIC_KEYS"))?,
+            super_admin_public_keys: key_list(
+                "SUPER_ADMIN_PUBLIC_KEYS",
+                get("SUPER_ADMIN_PUBLIC_KEYS"),
+            )?,
         })
     }
 }

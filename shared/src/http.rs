@@ -152,7 +152,11 @@ where
 }
 
 /// Every outcome becomes a response, and one log line says how it went.
-async fn serve_as<F, Fut>(req: Request, f: F, render: fn(ApiError) -> Response<Body>) -> Result<Response<Body>, lambda_http::Error>
+async fn serve_as<F, Fut>(
+    req: Request,
+    f: F,
+    render: fn(ApiError) -> Response<Body>,
+) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,

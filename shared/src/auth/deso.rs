@@ -38,7 +38,9 @@ pub fn verify_jwt(token: &str, key: &DesoPublicKey, now_secs: u64) -> Result<(),
         return Err(JwtError::Malformed("too long"));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(JwtError::Malformed("expected three dot-separated parts"));
     };
     let header: serde_json::Value =
@@ -46,13 +48,14 @@ pub fn verify_jwt(token: &str, key: &DesoPublicKey, now_secs: u64) -> Result<(),
     if header.get("alg").and_then(|a| a.as_str()) != Some("ES256") {
         return Err(JwtError::Algorithm);
     }
-    let payload: serde_json::Value =
-        serde_json::from_slice(&part(p)?).map_err(|_| JwtError::Malformed("payload is not JSON"))?;
+    let payload: serde_json::Value = serde_json::from_slice(&part(p)?)
+        .map_err(|_| JwtError::Malformed("payload is not JSON"))?;
     let Some(claims) = payload.as_object() else {
         return Err(JwtError::Malformed("payload is not a JSON object"));
     };
     let sig = part(s)?;
-    let sig = Signature::from_slice(&sig).map_err(|_| JwtError::Malformed("signature is not 64 bytes r||s"))?;
+    let sig = Signature::from_slice(&sig)
+        .map_err(|_| JwtError::Malformed("signature is not 64 bytes r||s"))?;
     let sig = sig.normalize_s().unwrap_or(sig);
     let vk = VerifyingKey::from_sec1_bytes(key.key_bytes()).map_err(|_| JwtError::BadSignature)?;
     let signed = &token[..h.len() + 1 + p.len()];
@@ -139,9 +142,16 @@ mod tests {
         assert_eq!(verify_jwt(&t, &key(&sk), NOW), Ok(()));
         // within the leeway after exp, then not
         assert_eq!(verify_jwt(&t, &key(&sk), NOW + 30 * 60 + 30), Ok(()));
-        assert_eq!(verify_jwt(&t, &key(&sk), NOW + 30 * 60 + 31), Err(JwtError::Expired));
+        assert_eq!(
+            verify_jwt(&t, &key(&sk), NOW + 30 * 60 + 31),
+            Err(JwtError::Expired)
+        );
         // no exp: accepted
-        let t = jwt(&sk, &json!({"alg": "ES256", "typ": "JWT"}), &json!({"iat": NOW}));
+        let t = jwt(
+            &sk,
+            &json!({"alg": "ES256", "typ": "JWT"}),
+            &json!({"iat": NOW}),
+        );
         assert_eq!(verify_jwt(&t, &key(&sk), NOW + 1_000_000), Ok(()));
     }
 
@@ -150,13 +160,29 @@ mod tests {
         let sk = signing_key(7);
         let other = signing_key(8);
         let t = session_jwt(&sk, NOW);
-        assert_eq!(verify_jwt(&t, &key(&other), NOW), Err(JwtError::BadSignature));
+        assert_eq!(
+            verify_jwt(&t, &key(&other), NOW),
+            Err(JwtError::BadSignature)
+        );
         let parts: Vec<&str> = t.split('.').collect();
-        let forged_payload = URL_SAFE_NO_PAD.encode(json!({"iat": NOW, "exp": NOW + 999_999}).to_string());
+        let forged_payload =
+            URL_SAFE_NO_PAD.encode(json!({"iat": NOW, "exp": NOW + 999_999}).to_string());
         let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
-        assert_eq!(verify_jwt(&forged, &key(&sk), NOW), Err(JwtError::BadSignature));
-        for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", &format!("{}.{}.AAAA", parts[0], parts[1])] {
-            assert!(matches!(verify_jwt(bad, &key(&sk), NOW), Err(JwtError::Malformed(_))), "{bad}");
+        assert_eq!(
+            verify_jwt(&forged, &key(&sk), NOW),
+            Err(JwtError::BadSignature)
+        );
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "!!.!!.!!",
+            &format!("{}.{}.AAAA", parts[0], parts[1]),
+        ] {
+            assert!(
+                matches!(verify_jwt(bad, &key(&sk), NOW), Err(JwtError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 
@@ -164,15 +190,26 @@ mod tests {
     fn alg_none_and_others_are_refused() {
         let sk = signing_key(7);
         for alg in [json!("none"), json!("HS256"), json!("ES256K"), json!(null)] {
-            let t = jwt(&sk, &json!({"alg": alg, "typ": "JWT"}), &json!({"iat": NOW}));
-            assert_eq!(verify_jwt(&t, &key(&sk), NOW), Err(JwtError::Algorithm), "{alg}");
+            let t = jwt(
+                &sk,
+                &json!({"alg": alg, "typ": "JWT"}),
+                &json!({"iat": NOW}),
+            );
+            assert_eq!(
+                verify_jwt(&t, &key(&sk), NOW),
+                Err(JwtError::Algorithm),
+                "{alg}"
+            );
         }
         let unsigned = format!(
             "{}.{}.",
             URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
             URL_SAFE_NO_PAD.encode(r#"{"iat":1}"#)
         );
-        assert_eq!(verify_jwt(&unsigned, &key(&sk), NOW), Err(JwtError::Algorithm));
+        assert_eq!(
+            verify_jwt(&unsigned, &key(&sk), NOW),
+            Err(JwtError::Algorithm)
+        );
     }
 
     #[test]
@@ -183,7 +220,10 @@ mod tests {
         let sig = Signature::from_slice(&URL_SAFE_NO_PAD.decode(sig).unwrap()).unwrap();
         let (r, s) = sig.split_scalars();
         let high = Signature::from_scalars(r, -*s.as_ref()).unwrap();
-        assert!(high.normalize_s().is_some(), "the flipped signature is high-S");
+        assert!(
+            high.normalize_s().is_some(),
+            "the flipped signature is high-S"
+        );
         let t_high = format!("{input}.{}", URL_SAFE_NO_PAD.encode(high.to_bytes()));
         assert_eq!(verify_jwt(&t_high, &key(&sk), NOW), Ok(()));
     }
@@ -209,6 +249,9 @@ mod tests {
         let iat = fixture["iat"].as_u64().unwrap();
         assert_eq!(verify_jwt(t, &k, iat + 10), Ok(()));
         assert_eq!(verify_jwt(t, &k, iat + 31 * 60), Err(JwtError::Expired));
-        assert_eq!(public_key(&signing_key(0x11)), fixture["publicKey"].as_str().unwrap());
+        assert_eq!(
+            public_key(&signing_key(0x11)),
+            fixture["publicKey"].as_str().unwrap()
+        );
     }
 }

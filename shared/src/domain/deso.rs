@@ -29,7 +29,12 @@ impl Alpha3 {
 impl TryFrom<&str> for Alpha3 {
     type Error = DomainError;
     fn try_from(s: &str) -> Result<Self, DomainError> {
-        let bad = || DomainError::invalid("invalid_country", "CountryCode must be an ISO 3166-1 alpha-3 code, such as USA");
+        let bad = || {
+            DomainError::invalid(
+                "invalid_country",
+                "CountryCode must be an ISO 3166-1 alpha-3 code, such as USA",
+            )
+        };
         if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(bad());
         }
@@ -69,12 +74,14 @@ impl CountryBonus {
             None => (self.referral_amount_override_usd_cents, 0),
             Some(code) => {
                 let referee = if self.allow_custom_referral_amount {
-                    self.referral_amount_override_usd_cents.max(code.referee_usd_cents)
+                    self.referral_amount_override_usd_cents
+                        .max(code.referee_usd_cents)
                 } else {
                     self.referral_amount_override_usd_cents
                 };
                 let referrer = if self.allow_custom_kickback_amount {
-                    self.kickback_amount_override_usd_cents.max(code.referrer_usd_cents)
+                    self.kickback_amount_override_usd_cents
+                        .max(code.referrer_usd_cents)
                 } else {
                     self.kickback_amount_override_usd_cents
                 };
@@ -150,9 +157,22 @@ mod tests {
 
     #[test]
     fn countries() {
-        assert_eq!(Alpha3::from_alpha2_header(Some("US")).unwrap().as_str(), "USA");
-        assert_eq!(Alpha3::from_alpha2_header(Some("de")).unwrap().as_str(), "DEU");
-        for v in [Some("XX"), Some("T1"), Some("ZZ"), Some(""), Some("USA"), None] {
+        assert_eq!(
+            Alpha3::from_alpha2_header(Some("US")).unwrap().as_str(),
+            "USA"
+        );
+        assert_eq!(
+            Alpha3::from_alpha2_header(Some("de")).unwrap().as_str(),
+            "DEU"
+        );
+        for v in [
+            Some("XX"),
+            Some("T1"),
+            Some("ZZ"),
+            Some(""),
+            Some("USA"),
+            None,
+        ] {
             assert_eq!(Alpha3::from_alpha2_header(v), None, "{v:?}");
         }
         assert_eq!(Alpha3::try_from("usa").unwrap().as_str(), "USA");

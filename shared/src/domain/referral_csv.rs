@@ -112,13 +112,21 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
     for (i, rec) in rdr.records().enumerate() {
         let row = i + 2;
         if rows.len() == MAX_ROWS {
-            return Err(err(row, format!("a file holds at most {MAX_ROWS} data rows")));
+            return Err(err(
+                row,
+                format!("a file holds at most {MAX_ROWS} data rows"),
+            ));
         }
         let rec = rec.map_err(|e| err(row, format!("unreadable: {e}")))?;
         let get = |k: usize| rec.get(idx[k]).unwrap_or("");
         let hash = match get(0).trim() {
             "" => None,
-            h => Some(ReferralCode::try_from(h).map_err(|_| err(row, "ReferralHashBase58 must be empty (create) or an 8-character hash (update)"))?),
+            h => Some(ReferralCode::try_from(h).map_err(|_| {
+                err(
+                    row,
+                    "ReferralHashBase58 must be empty (create) or an 8-character hash (update)",
+                )
+            })?),
         };
         if let Some(h) = &hash {
             if !seen.insert(h.clone()) {
@@ -127,7 +135,10 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
         }
         let owner = match get(1).trim() {
             "" => None,
-            k => Some(DesoPublicKey::try_from(k).map_err(|e| err(row, format!("ReferrerPKIDBase58Check: {e}")))?),
+            k => Some(
+                DesoPublicKey::try_from(k)
+                    .map_err(|e| err(row, format!("ReferrerPKIDBase58Check: {e}")))?,
+            ),
         };
         if hash.is_none() && owner.is_none() {
             return Err(err(row, "a new hash needs ReferrerPKIDBase58Check"));
@@ -180,7 +191,11 @@ mod tests {
         let k = key();
         let text = file(&[
             row("", &k, "100,200,10,false,,,,,,"),
-            row("abcdefgh", "", "1,2,0,true,5,4,9,9,1700000000000000000,false"),
+            row(
+                "abcdefgh",
+                "",
+                "1,2,0,true,5,4,9,9,1700000000000000000,false",
+            ),
         ]);
         let rows = parse(&text).unwrap();
         assert_eq!(rows.len(), 2);
@@ -199,14 +214,23 @@ mod tests {
     fn the_first_bad_row_is_named() {
         let k = key();
         let cases = [
-            (row("", &k, "100001,0,0,false,,,,,,"), "ReferrerAmountUSDCents"),
+            (
+                row("", &k, "100001,0,0,false,,,,,,"),
+                "ReferrerAmountUSDCents",
+            ),
             (row("", &k, "-1,0,0,false,,,,,,"), "whole number"),
             (row("", &k, "1,2,x,false,,,,,,"), "MaxReferrals"),
             (row("", &k, "1,2,3,maybe,,,,,,"), "RequiresJumio"),
             (row("", &k, "1,2,3,false,,,,,,yes"), "IsActive"),
             (row("short", &k, "1,2,3,false,,,,,,"), "8-character"),
-            (row("", "BC1YLbad", "1,2,3,false,,,,,,"), "ReferrerPKIDBase58Check"),
-            (row("", "", "1,2,3,false,,,,,,"), "needs ReferrerPKIDBase58Check"),
+            (
+                row("", "BC1YLbad", "1,2,3,false,,,,,,"),
+                "ReferrerPKIDBase58Check",
+            ),
+            (
+                row("", "", "1,2,3,false,,,,,,"),
+                "needs ReferrerPKIDBase58Check",
+            ),
             ("only,three,cells".to_owned(), "unreadable"),
         ];
         for (bad, why) in cases {
@@ -215,7 +239,10 @@ mod tests {
             assert_eq!(e.row, 3, "{bad}");
             assert!(e.message.contains(why), "{bad}: {e}");
         }
-        let dup = file(&[row("abcdefgh", "", "1,1,1,false,,,,,,"), row("abcdefgh", "", "1,1,1,false,,,,,,")]);
+        let dup = file(&[
+            row("abcdefgh", "", "1,1,1,false,,,,,,"),
+            row("abcdefgh", "", "1,1,1,false,,,,,,"),
+        ]);
         assert_eq!(parse(&dup).unwrap_err().row, 3);
     }
 
@@ -225,7 +252,9 @@ mod tests {
         assert_eq!(e.row, 1);
         assert!(e.message.contains("ReferrerPKIDBase58Check"));
         let k = key();
-        let many: Vec<String> = (0..=MAX_ROWS).map(|_| row("", &k, "1,1,1,false,,,,,,")).collect();
+        let many: Vec<String> = (0..=MAX_ROWS)
+            .map(|_| row("", &k, "1,1,1,false,,,,,,"))
+            .collect();
         let e = parse(&file(&many)).unwrap_err();
         assert_eq!(e.row, MAX_ROWS + 2);
         assert!(parse(&file(&many[..MAX_ROWS])).is_ok());

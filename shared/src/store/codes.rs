@@ -110,7 +110,10 @@ impl Store {
     }
 
     /// A new code and its network index entry, both refused if the code exists.
-    pub fn new_code_items(&self, code: &Code) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
+    pub fn new_code_items(
+        &self,
+        code: &Code,
+    ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
         let mut e = Expr::new();
         let absent = format!("attribute_not_exists({})", e.n(keys::PK));
         let index = items::with_key(

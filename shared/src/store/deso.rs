@@ -106,7 +106,12 @@ impl Store {
     }
 
     /// Sets one number of the network's DeSo settings.
-    pub async fn set_deso_setting(&self, net: &NetworkId, attr: &str, value: u64) -> Result<(), StoreError> {
+    pub async fn set_deso_setting(
+        &self,
+        net: &NetworkId,
+        attr: &str,
+        value: u64,
+    ) -> Result<(), StoreError> {
         let mut e = Expr::new();
         let update = format!("SET {} = {}", e.n(attr), e.v(n(value)));
         self.client()
@@ -122,8 +127,16 @@ impl Store {
         Ok(())
     }
 
-    pub async fn put_country_bonus(&self, net: &NetworkId, country: &Alpha3, bonus: &CountryBonus) -> Result<(), StoreError> {
-        let item = items::with_key(items::to_item(bonus)?, &keys::deso_country(net, country.as_str()));
+    pub async fn put_country_bonus(
+        &self,
+        net: &NetworkId,
+        country: &Alpha3,
+        bonus: &CountryBonus,
+    ) -> Result<(), StoreError> {
+        let item = items::with_key(
+            items::to_item(bonus)?,
+            &keys::deso_country(net, country.as_str()),
+        );
         self.client()
             .put_item()
             .table_name(self.table())
@@ -156,7 +169,12 @@ impl Store {
         Ok((code, bonus))
     }
 
-    fn bonus_of(&self, got: &mut HashMap<Key, Item>, k_settings: &Key, k_country: Option<&Key>) -> Result<CountryBonus, StoreError> {
+    fn bonus_of(
+        &self,
+        got: &mut HashMap<Key, Item>,
+        k_settings: &Key,
+        k_country: Option<&Key>,
+    ) -> Result<CountryBonus, StoreError> {
         if let Some(item) = k_country.and_then(|k| got.remove(k)) {
             return items::from_item(item);
         }
@@ -169,7 +187,10 @@ impl Store {
     }
 
     /// Every country's bonus and the settings: one Query of the DeSo partition.
-    pub async fn all_bonuses(&self, net: &NetworkId) -> Result<(BTreeMap<String, CountryBonus>, DesoSettings), StoreError> {
+    pub async fn all_bonuses(
+        &self,
+        net: &NetworkId,
+    ) -> Result<(BTreeMap<String, CountryBonus>, DesoSettings), StoreError> {
         let pk = keys::deso_partition(net);
         let mut e = Expr::new();
         let kc = format!("{} = {}", e.n(keys::PK), e.v(s(&pk)));
@@ -285,7 +306,13 @@ impl Store {
             .await;
         match resp {
             Ok(r) => r.attributes.map(items::code).transpose(),
-            Err(err) if err.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
             Err(err) => Err(super::classify(err)),
         }
     }
@@ -312,7 +339,8 @@ impl Store {
                 .map_err(super::classify)?;
             for item in resp.items.unwrap_or_default() {
                 if let Some(AttributeValue::S(c)) = item.get("code") {
-                    let code = ReferralCode::try_from(c.as_str()).map_err(|_| StoreError::Corrupt("code index".into()))?;
+                    let code = ReferralCode::try_from(c.as_str())
+                        .map_err(|_| StoreError::Corrupt("code index".into()))?;
                     wanted.push(keys::code(&code));
                 }
             }
@@ -366,7 +394,11 @@ impl Store {
     }
 
     /// What `user` is owed, entry by entry.
-    pub async fn ledger(&self, net: &NetworkId, user: &UserId) -> Result<Vec<LedgerEntry>, StoreError> {
+    pub async fn ledger(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<Vec<LedgerEntry>, StoreError> {
         let pk = keys::ledger_partition(net, user);
         let mut e = Expr::new();
         let kc = format!("{} = {}", e.n(keys::PK), e.v(s(&pk)));
@@ -390,11 +422,27 @@ impl Store {
 
     /// The user starts signing up with `code`. The first code named wins; attempts count
     /// each user once.
-    pub async fn jumio_begin(&self, net: &NetworkId, user: &UserId, code: &ReferralCode) -> Result<BeginOutcome, StoreError> {
+    pub async fn jumio_begin(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+        code: &ReferralCode,
+    ) -> Result<BeginOutcome, StoreError> {
         self.retrying(|_| async move {
-            let (k_code, k_jumio, k_credit) = (keys::code(code), keys::jumio(net, user), keys::credit(net, user));
-            let mut got = self.batch_get(&[k_code.clone(), k_jumio.clone(), k_credit.clone()]).await?;
-            let Some(found) = got.remove(&k_code).map(items::code).transpose()?.filter(|c| &c.network == net) else {
+            let (k_code, k_jumio, k_credit) = (
+                keys::code(code),
+                keys::jumio(net, user),
+                keys::credit(net, user),
+            );
+            let mut got = self
+                .batch_get(&[k_code.clone(), k_jumio.clone(), k_credit.clone()])
+                .await?;
+            let Some(found) = got
+                .remove(&k_code)
+                .map(items::code)
+                .transpose()?
+                .filter(|c| &c.network == net)
+            else {
                 return Ok(Attempt::Done(BeginOutcome::UnknownCode));
             };
             if got.contains_key(&k_credit) {
@@ -416,7 +464,10 @@ impl Store {
                 began_at: now.rfc3339.clone(),
             };
             let mut item = items::with_key(items::to_item(&record)?, &k_jumio);
-            item.insert("snapshot".into(), AttributeValue::L(snapshot.into_values().map(AttributeValue::M).collect()));
+            item.insert(
+                "snapshot".into(),
+                AttributeValue::L(snapshot.into_values().map(AttributeValue::M).collect()),
+            );
             let mut e = Expr::new();
             let absent = format!("attribute_not_exists({})", e.n(keys::PK));
             let mut e2 = Expr::new();
@@ -438,7 +489,12 @@ impl Store {
 
     /// Credits the user's sign-up exactly once: the credit record, the ledger, the code's
     /// counters and the connection commit together or not at all.
-    pub async fn jumio_credit(&self, net: &NetworkId, user: &UserId, country: Option<&Alpha3>) -> Result<CreditOutcome, StoreError> {
+    pub async fn jumio_credit(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+        country: Option<&Alpha3>,
+    ) -> Result<CreditOutcome, StoreError> {
         self.retrying(|attempt| self.credit_attempt(net, user, country, attempt > 0))
             .await
     }
@@ -450,7 +506,11 @@ impl Store {
         country: Option<&Alpha3>,
         fresh: bool,
     ) -> Result<Attempt<CreditOutcome>, StoreError> {
-        let (k_jumio, k_credit, k_settings) = (keys::jumio(net, user), keys::credit(net, user), keys::deso_settings(net));
+        let (k_jumio, k_credit, k_settings) = (
+            keys::jumio(net, user),
+            keys::credit(net, user),
+            keys::deso_settings(net),
+        );
         let k_country = country.map(|c| keys::deso_country(net, c.as_str()));
         let mut wanted = vec![k_jumio.clone(), k_credit.clone(), k_settings.clone()];
         wanted.extend(k_country.clone());
@@ -475,9 +535,11 @@ impl Store {
         };
         let cached = jumio_item.remove("snapshot");
         let j: JumioItem = items::from_item(jumio_item)?;
-        let code = ReferralCode::try_from(j.code.as_str()).map_err(|_| StoreError::Corrupt("jumio code".into()))?;
+        let code = ReferralCode::try_from(j.code.as_str())
+            .map_err(|_| StoreError::Corrupt("jumio code".into()))?;
         let owner = items::user_id(&j.owner)?;
-        let program = ProgramId::try_from(j.program.as_str()).map_err(|_| StoreError::Corrupt("jumio program".into()))?;
+        let program = ProgramId::try_from(j.program.as_str())
+            .map_err(|_| StoreError::Corrupt("jumio program".into()))?;
         let req = LinkRequest {
             code: Some(&code),
             ..LinkRequest::new(net, &program, user, &owner)
@@ -496,7 +558,9 @@ impl Store {
         };
         let guard = match judge(&req, LinkSnapshot::take(&req, &mut link_got)?)? {
             Verdict::Allowed(a) => {
-                let c = a.code().ok_or_else(|| StoreError::Corrupt("allowed link without its code".into()))?;
+                let c = a
+                    .code()
+                    .ok_or_else(|| StoreError::Corrupt("allowed link without its code".into()))?;
                 let amounts = bonus.amounts(Some(CodeAmounts {
                     referee_usd_cents: c.referee_amount_usd_cents.into(),
                     referrer_usd_cents: c.referrer_amount_usd_cents.into(),
@@ -510,7 +574,16 @@ impl Store {
                     code_amounts: Some((c.referee_amount_usd_cents, c.referrer_amount_usd_cents)),
                     ..req
                 };
-                let mut tx = self.credit_items(net, user, Some((&code, &owner)), true, amounts, rate, country, &now)?;
+                let mut tx = self.credit_items(
+                    net,
+                    user,
+                    Some((&code, &owner)),
+                    true,
+                    amounts,
+                    rate,
+                    country,
+                    &now,
+                )?;
                 match self.prepare_link(&req, &a, &now, tx.len()).await? {
                     Ok((link, _)) => {
                         tx.extend(link);
@@ -540,12 +613,26 @@ impl Store {
             Verdict::Refused(_) => None,
         };
         // Not counted: the referee gets the country's default; these facts must still hold.
-        let mut tx = self.credit_items(net, user, Some((&code, &owner)), false, not_counted, rate, country, &now)?;
+        let mut tx = self.credit_items(
+            net,
+            user,
+            Some((&code, &owner)),
+            false,
+            not_counted,
+            rate,
+            country,
+            &now,
+        )?;
         tx.extend(guard);
         self.commit_credit(tx, false, not_counted).await
     }
 
-    async fn commit_credit(&self, tx: Vec<TransactWriteItem>, counted: bool, amounts: (u64, u64)) -> Result<Attempt<CreditOutcome>, StoreError> {
+    async fn commit_credit(
+        &self,
+        tx: Vec<TransactWriteItem>,
+        counted: bool,
+        amounts: (u64, u64),
+    ) -> Result<Attempt<CreditOutcome>, StoreError> {
         match self.transact(tx).await {
             Ok(()) => Ok(Attempt::Done(CreditOutcome {
                 credited: true,
@@ -554,7 +641,9 @@ impl Store {
                 referrer_usd_cents: amounts.1,
             })),
             // The credit record exists: a concurrent call credited this user.
-            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => Ok(Attempt::Done(CreditOutcome::nothing())),
+            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
+                Ok(Attempt::Done(CreditOutcome::nothing()))
+            }
             Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
             Err(TxError::Store(e)) => Err(e),
         }
@@ -592,7 +681,12 @@ impl Store {
         }
         let mut e = Expr::new();
         let absent = format!("attribute_not_exists({})", e.n(keys::PK));
-        let mut tx = vec![self.tx_put(items::with_key(record, &keys::credit(net, user)), Some(&absent), &e, false)?];
+        let mut tx = vec![self.tx_put(
+            items::with_key(record, &keys::credit(net, user)),
+            Some(&absent),
+            &e,
+            false,
+        )?];
         let entry = |beneficiary: &UserId, role: &str, cents: u64, nanos: u64| LedgerEntry {
             beneficiary: beneficiary.as_str().to_owned(),
             referee: user.as_str().to_owned(),
@@ -604,7 +698,10 @@ impl Store {
         };
         let referee = entry(user, "referee", referee_cents, referee_nanos);
         tx.push(self.tx_put(
-            items::with_key(items::to_item(&referee)?, &keys::ledger(net, user, now.ns, user, "referee")),
+            items::with_key(
+                items::to_item(&referee)?,
+                &keys::ledger(net, user, now.ns, user, "referee"),
+            ),
             None,
             &Expr::new(),
             false,
@@ -612,7 +709,10 @@ impl Store {
         if let (true, Some((_, owner))) = (counted, code) {
             let referrer = entry(owner, "referrer", referrer_cents, referrer_nanos);
             tx.push(self.tx_put(
-                items::with_key(items::to_item(&referrer)?, &keys::ledger(net, owner, now.ns, user, "referrer")),
+                items::with_key(
+                    items::to_item(&referrer)?,
+                    &keys::ledger(net, owner, now.ns, user, "referrer"),
+                ),
                 None,
                 &Expr::new(),
                 false,
@@ -692,7 +792,12 @@ impl Store {
         Ok((created, updated))
     }
 
-    async fn csv_batch(&self, net: &NetworkId, program: &ProgramId, batch: &[(CsvRow, UserId)]) -> Result<Attempt<(usize, usize)>, StoreError> {
+    async fn csv_batch(
+        &self,
+        net: &NetworkId,
+        program: &ProgramId,
+        batch: &[(CsvRow, UserId)],
+    ) -> Result<Attempt<(usize, usize)>, StoreError> {
         let now = clock::now();
         let mut tx = Vec::new();
         let mut per_owner: BTreeMap<&UserId, u64> = BTreeMap::new();

@@ -105,7 +105,10 @@ pub fn code_referrals_partition(code: &ReferralCode) -> String {
 
 /// Every code of a network, in creation order: the CSV download reads this partition.
 pub fn network_code(net: &NetworkId, created_ns: u64, code: &ReferralCode) -> Key {
-    (format!("NETCODES#{net}"), format!("{created_ns:020}#{code}"))
+    (
+        format!("NETCODES#{net}"),
+        format!("{created_ns:020}#{code}"),
+    )
 }
 
 pub fn network_codes_partition(net: &NetworkId) -> String {
@@ -135,7 +138,10 @@ pub fn credit(net: &NetworkId, user: &UserId) -> Key {
 }
 
 pub fn ledger(net: &NetworkId, beneficiary: &UserId, ns: u64, referee: &UserId, role: &str) -> Key {
-    (format!("LEDGER#{net}#{beneficiary}"), format!("{ns:020}#{referee}#{role}"))
+    (
+        format!("LEDGER#{net}#{beneficiary}"),
+        format!("{ns:020}#{referee}#{role}"),
+    )
 }
 
 pub fn ledger_partition(net: &NetworkId, beneficiary: &UserId) -> String {

@@ -53,7 +53,12 @@ pub struct LinkRequest<'a> {
 }
 
 impl<'a> LinkRequest<'a> {
-    pub fn new(net: &'a NetworkId, program: &'a ProgramId, user: &'a UserId, referrer: &'a UserId) -> Self {
+    pub fn new(
+        net: &'a NetworkId,
+        program: &'a ProgramId,
+        user: &'a UserId,
+        referrer: &'a UserId,
+    ) -> Self {
         LinkRequest {
             net,
             program,
@@ -127,9 +132,15 @@ pub struct LinkSnapshot {
 
 impl LinkSnapshot {
     /// Takes the link's items out of a read.
-    pub fn take(req: &LinkRequest<'_>, got: &mut HashMap<Key, Item>) -> Result<LinkSnapshot, StoreError> {
+    pub fn take(
+        req: &LinkRequest<'_>,
+        got: &mut HashMap<Key, Item>,
+    ) -> Result<LinkSnapshot, StoreError> {
         Ok(LinkSnapshot {
-            program: got.remove(&keys::program(req.net, req.program)).map(items::program).transpose()?,
+            program: got
+                .remove(&keys::program(req.net, req.program))
+                .map(items::program)
+                .transpose()?,
             code: match req.code {
                 Some(c) => got.remove(&keys::code(c)).map(items::code).transpose()?,
                 None => None,
@@ -142,8 +153,14 @@ impl LinkSnapshot {
                 .remove(&keys::membership(req.net, req.program, req.referrer))
                 .map(items::from_item)
                 .transpose()?,
-            user_profile: got.remove(&keys::profile(req.net, req.user)).map(items::from_item).transpose()?,
-            ref_profile: got.remove(&keys::profile(req.net, req.referrer)).map(items::from_item).transpose()?,
+            user_profile: got
+                .remove(&keys::profile(req.net, req.user))
+                .map(items::from_item)
+                .transpose()?,
+            ref_profile: got
+                .remove(&keys::profile(req.net, req.referrer))
+                .map(items::from_item)
+                .transpose()?,
         })
     }
 }
@@ -180,8 +197,16 @@ pub fn judge(req: &LinkRequest<'_>, snap: LinkSnapshot) -> Result<Verdict, Store
             _ => return Ok(Verdict::Refused(Refusal::CodeNotFound)),
         }
     }
-    let user_view = snap.user_mem.as_ref().map(MembershipItem::view).transpose()?;
-    let ref_view = snap.ref_mem.as_ref().map(MembershipItem::view).transpose()?;
+    let user_view = snap
+        .user_mem
+        .as_ref()
+        .map(MembershipItem::view)
+        .transpose()?;
+    let ref_view = snap
+        .ref_mem
+        .as_ref()
+        .map(MembershipItem::view)
+        .transpose()?;
     let max_levels = program.max_levels as usize;
     let user_was_new = snap.user_profile.is_none();
     match check_link(req.user, req.referrer, user_view.as_ref(), None) {
@@ -201,10 +226,13 @@ pub fn judge(req: &LinkRequest<'_>, snap: LinkSnapshot) -> Result<Verdict, Store
                 user_was_new,
             ));
         }
-        Err(LinkRefusal::AlreadyConnected) => return Ok(Verdict::Refused(Refusal::AlreadyConnected)),
+        Err(LinkRefusal::AlreadyConnected) => {
+            return Ok(Verdict::Refused(Refusal::AlreadyConnected))
+        }
         _ => {}
     }
-    let banned = |p: &Option<ProfileItem>| p.as_ref().is_some_and(|p| p.status == UserStatus::Banned);
+    let banned =
+        |p: &Option<ProfileItem>| p.as_ref().is_some_and(|p| p.status == UserStatus::Banned);
     if banned(&snap.user_profile) || banned(&snap.ref_profile) {
         return Ok(Verdict::Refused(Refusal::UserBanned));
     }
@@ -216,7 +244,14 @@ pub fn judge(req: &LinkRequest<'_>, snap: LinkSnapshot) -> Result<Verdict, Store
             return Ok(Verdict::Refused(Refusal::CodeUnavailable));
         }
     }
-    if check_link(req.user, req.referrer, user_view.as_ref(), ref_view.as_ref()).is_err() {
+    if check_link(
+        req.user,
+        req.referrer,
+        user_view.as_ref(),
+        ref_view.as_ref(),
+    )
+    .is_err()
+    {
         return Ok(Verdict::Refused(Refusal::Cycle));
     }
     Ok(Verdict::Allowed(Box::new(Allowed {
@@ -228,12 +263,20 @@ pub fn judge(req: &LinkRequest<'_>, snap: LinkSnapshot) -> Result<Verdict, Store
 }
 
 impl Store {
-    pub async fn link(&self, req: &LinkRequest<'_>, probe: Option<&KeyProbe>) -> Result<LinkOutcome, StoreError> {
+    pub async fn link(
+        &self,
+        req: &LinkRequest<'_>,
+        probe: Option<&KeyProbe>,
+    ) -> Result<LinkOutcome, StoreError> {
         self.retrying(|attempt| self.link_attempt(req, probe.filter(|_| attempt == 0)))
             .await
     }
 
-    async fn link_attempt(&self, req: &LinkRequest<'_>, probe: Option<&KeyProbe>) -> Result<Attempt<LinkOutcome>, StoreError> {
+    async fn link_attempt(
+        &self,
+        req: &LinkRequest<'_>,
+        probe: Option<&KeyProbe>,
+    ) -> Result<Attempt<LinkOutcome>, StoreError> {
         let mut wanted = req.keys();
         wanted.extend(probe.map(|p| p.key.clone()));
         let mut got = self.batch_get(&wanted).await?;
@@ -280,13 +323,22 @@ impl Store {
         reserve: usize,
     ) -> Result<Result<(Vec<TransactWriteItem>, Connection), Refusal>, StoreError> {
         let subtree = match &a.user_view {
-            Some(v) if v.children > 0 => match self.load_subtree(req.net, req.program, req.user, MAX_TX_ITEMS).await? {
+            Some(v) if v.children > 0 => match self
+                .load_subtree(req.net, req.program, req.user, MAX_TX_ITEMS)
+                .await?
+            {
                 Some(s) => s,
                 None => return Ok(Err(Refusal::SubtreeTooLarge)),
             },
             _ => Vec::new(),
         };
-        let plan = plan_link(req.user, req.referrer, a.ref_view.as_ref(), now.ns as u128, &subtree);
+        let plan = plan_link(
+            req.user,
+            req.referrer,
+            a.ref_view.as_ref(),
+            now.ns as u128,
+            &subtree,
+        );
         let tx = self.link_items(req, &a.snap, a.user_view.as_ref(), &subtree, &plan, now)?;
         if tx.len() + reserve > MAX_TX_ITEMS {
             return Ok(Err(Refusal::SubtreeTooLarge));
@@ -440,13 +492,23 @@ impl Store {
                     e.v(n(referrer))
                 ));
             }
-            tx.push(self.tx_update(&keys::code(code), &format!("ADD {}", adds.join(", ")), Some(&cond), &e)?);
+            tx.push(self.tx_update(
+                &keys::code(code),
+                &format!("ADD {}", adds.join(", ")),
+                Some(&cond),
+                &e,
+            )?);
             // Who came through the code, for DeSo's ReferredUsers.
             let item: Item = HashMap::from([
                 ("user".to_owned(), s(req.user.as_str())),
                 ("connected_at".to_owned(), s(&now.rfc3339)),
             ]);
-            tx.push(self.tx_put(items::with_key(item, &keys::code_referral(code, now.ns, req.user)), None, &Expr::new(), false)?);
+            tx.push(self.tx_put(
+                items::with_key(item, &keys::code_referral(code, now.ns, req.user)),
+                None,
+                &Expr::new(),
+                false,
+            )?);
         }
         Ok(tx)
     }

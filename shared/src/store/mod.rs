@@ -203,7 +203,11 @@ impl Store {
 
     /// A transaction with an idempotency token: a retry with the same token and items is
     /// applied once.
-    pub async fn transact_with_token(&self, items: Vec<TransactWriteItem>, token: Option<String>) -> Result<(), TxError> {
+    pub async fn transact_with_token(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: Option<String>,
+    ) -> Result<(), TxError> {
         let resp = self
             .client
             .transact_write_items()

@@ -56,15 +56,19 @@ impl App {
     pub async fn bare() -> App {
         let calls = CallCounter::default();
         let client = client(&calls).await;
+        let net = unique("n");
         let config = Config::from_lookup(|k| match k {
             "TABLE_NAME" => Some(TABLE.into()),
             "RETRY_BUDGET_MS" => Some("20000".into()),
+            "DESO_NETWORK_ID" => Some(net.clone()),
+            "DESO_PROGRAM_ID" => Some("p".into()),
+            "SUPER_ADMIN_PUBLIC_KEYS" => Some(deso_public_key(SUPER_ADMIN)),
+            "ADMIN_PUBLIC_KEYS" => Some(deso_public_key(ADMIN)),
             _ => None,
         })
         .expect("config");
         let state: &'static AppState = Box::leak(Box::new(AppState::new(config, client)));
         state.store.ensure_table().await.expect("table");
-        let net = unique("n");
         let key = auth::generate_key().expect("key");
         state
             .store
@@ -127,8 +131,14 @@ impl App {
         } else {
             ev["queryStringParameters"] = Value::Object(qs);
         }
-        ev["pathParameters"] = path_params(route, raw_path);
+        if !route.is_empty() {
+            ev["pathParameters"] = path_params(route, raw_path);
+        }
         match key {
+            // DeSo routes: credentials ride in the body; tests set any country header themselves.
+            _ if route.is_empty() => {
+                ev["headers"].as_object_mut().unwrap().remove("cf-ipcountry");
+            }
             Some("") => {
                 ev["headers"]
                     .as_object_mut()
@@ -156,9 +166,38 @@ impl App {
         let path = path.replace("{net}", &self.net);
         let (_, file) = route_of(method, &path);
         let s = self.state;
+        use shared::api::deso::*;
         use shared::api::*;
         Box::pin(async move {
-            let r = match file {
+            let r = match file.as_str() {
+                "get-referral-info-for-user" => get_referral_info_for_user::handle(s, req).await,
+                "get-referral-info-for-referral-hash" => {
+                    get_referral_info_for_referral_hash::handle(s, req).await
+                }
+                "jumio-begin" => jumio_begin::handle(s, req).await,
+                "admin-create-referral-hash" => admin_create_referral_hash::handle(s, req).await,
+                "admin-update-referral-hash" => admin_update_referral_hash::handle(s, req).await,
+                "admin-get-all-referral-info-for-user" => {
+                    admin_get_all_referral_info_for_user::handle(s, req).await
+                }
+                "admin-download-referral-csv" => admin_download_referral_csv::handle(s, req).await,
+                "admin-upload-referral-csv" => admin_upload_referral_csv::handle(s, req).await,
+                "admin-update-jumio-country-sign-up-bonus" => {
+                    admin_update_jumio_country_sign_up_bonus::handle(s, req).await
+                }
+                "admin-get-all-country-level-sign-up-bonuses" => {
+                    admin_get_all_country_level_sign_up_bonuses::handle(s, req).await
+                }
+                "admin-update-jumio-usd-cents" => {
+                    admin_update_jumio_usd_cents::handle(s, req).await
+                }
+                "admin-update-jumio-kickback-usd-cents" => {
+                    admin_update_jumio_kickback_usd_cents::handle(s, req).await
+                }
+                "admin-set-usd-cents-to-deso-reserve-exchange-rate" => {
+                    admin_set_usd_cents_to_deso_reserve_exchange_rate::handle(s, req).await
+                }
+                "admin-jumio-callback" => admin_jumio_callback::handle(s, req).await,
                 "upsert-program" => upsert_program::handle(s, req).await,
                 "list-programs" => list_programs::handle(s, req).await,
                 "add-connection" => add_connection::handle(s, req).await,
@@ -198,6 +237,74 @@ impl App {
             .await;
         assert_eq!(s, 200, "{v}");
         v
+    }
+}
+
+pub const SUPER_ADMIN: u8 = 0xa1;
+pub const ADMIN: u8 = 0xa2;
+
+pub fn signer(seed: u8) -> k256::ecdsa::SigningKey {
+    k256::ecdsa::SigningKey::from_slice(&[seed; 32]).expect("seed")
+}
+
+/// The DeSo public key of test signer `seed`.
+pub fn deso_public_key(seed: u8) -> String {
+    shared::auth::deso::sign::public_key(&signer(seed))
+}
+
+/// A fresh session JWT of test signer `seed`.
+pub fn deso_jwt(seed: u8) -> String {
+    shared::auth::deso::sign::session_jwt(&signer(seed), shared::auth::deso::now_secs())
+}
+
+/// `extra` with AdminPublicKey and JWT of signer `seed`.
+pub fn as_admin(seed: u8, extra: Value) -> Value {
+    let mut v = json!({"AdminPublicKey": deso_public_key(seed), "JWT": deso_jwt(seed)});
+    if let (Some(m), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        m.extend(e.clone());
+    }
+    v
+}
+
+/// `extra` with PublicKeyBase58Check and JWT of signer `seed`.
+pub fn as_user(seed: u8, extra: Value) -> Value {
+    let mut v = json!({"PublicKeyBase58Check": deso_public_key(seed), "JWT": deso_jwt(seed)});
+    if let (Some(m), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        m.extend(e.clone());
+    }
+    v
+}
+
+impl App {
+    /// POST /api/v0/<route> with a JSON body; DeSo's error format is checked.
+    pub async fn deso(&self, route: &str, body: Value) -> (u16, Value) {
+        self.deso_raw(route, body.to_string(), &[]).await
+    }
+
+    pub async fn deso_raw(
+        &self,
+        route: &str,
+        body: String,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let path = format!("/api/v0/{route}");
+        let mut req = self.request("POST", &path, Some(body), None);
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                lambda_http::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                lambda_http::http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let resp = self.dispatch("POST", &path, req).await;
+        let status = resp.status().as_u16();
+        let body: Value = match resp.body() {
+            Body::Text(t) => serde_json::from_str(t).expect("json response"),
+            _ => Value::Null,
+        };
+        if status >= 400 {
+            assert!(body["error"].is_string(), "DeSo error body: {body}");
+        }
+        (status, body)
     }
 }
 
@@ -247,8 +354,12 @@ const ROUTES: [(&str, &str, &str); 6] = [
     ("POST", "/networks/{network_id}/user_status", "user-status"),
 ];
 
-fn route_of(method: &str, path: &str) -> (&'static str, &'static str) {
+fn route_of(method: &str, path: &str) -> (&'static str, String) {
     let raw = path.split('?').next().unwrap_or(path);
+    if let Some(deso) = raw.strip_prefix("/api/v0/") {
+        assert_eq!(method, "POST");
+        return ("", deso.replace('/', "-"));
+    }
     let segs: Vec<&str> = raw.split('/').collect();
     for (m, route, file) in ROUTES {
         let r: Vec<&str> = route.split('/').collect();
@@ -258,7 +369,7 @@ fn route_of(method: &str, path: &str) -> (&'static str, &'static str) {
                 .zip(&segs)
                 .all(|(a, b)| a.starts_with('{') || a == b)
         {
-            return (route, file);
+            return (route, file.to_owned());
         }
     }
     panic!("no route for {method} {path}");

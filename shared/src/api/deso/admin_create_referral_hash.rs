@@ -41,7 +41,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         CreateOutcome::OwnerBanned => Err(ApiError::conflict("user_banned", "the user is banned")),
         CreateOutcome::ProgramNotFound => Err(ApiError::not_found(
             "program_not_found",
-            format!("program {} (DESO_PROGRAM_ID) does not exist", cfg.deso_program_id),
+            format!(
+                "program {} (DESO_PROGRAM_ID) does not exist",
+                cfg.deso_program_id
+            ),
         )),
     }
 }

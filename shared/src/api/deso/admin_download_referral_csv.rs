@@ -25,7 +25,10 @@ pub fn csv_row(c: &Code) -> Vec<String> {
     vec![
         c.code.as_str().to_owned(),
         String::new(),
-        c.owner.deso_key().map(|k| k.as_str().to_owned()).unwrap_or_default(),
+        c.owner
+            .deso_key()
+            .map(|k| k.as_str().to_owned())
+            .unwrap_or_default(),
         c.referrer_amount_usd_cents.to_string(),
         c.referee_amount_usd_cents.to_string(),
         c.max_referrals.to_string(),
@@ -42,7 +45,10 @@ pub fn csv_row(c: &Code) -> Vec<String> {
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Download = json_body(&req, true)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let codes = state.store.network_codes(&state.config.deso_network_id).await?;
+    let codes = state
+        .store
+        .network_codes(&state.config.deso_network_id)
+        .await?;
     let mut rows = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
     rows.extend(codes.iter().map(csv_row));
     Ok(ok(&json!({ "CSVRows": rows })))

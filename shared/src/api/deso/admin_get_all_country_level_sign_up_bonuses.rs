@@ -21,7 +21,10 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Read = json_body(&req, true)?;
     admin(&state.config, &body.cred, Role::Admin)?;
-    let (countries, settings) = state.store.all_bonuses(&state.config.deso_network_id).await?;
+    let (countries, settings) = state
+        .store
+        .all_bonuses(&state.config.deso_network_id)
+        .await?;
     Ok(ok(&json!({
         "SignUpBonusMetadata": countries,
         "DefaultSignUpBonusMetadata": settings.default_bonus(),

@@ -36,7 +36,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .iter()
         .zip(referred)
         .map(|(c, users)| {
-            let users = users.into_iter().map(|u| json!({"PublicKeyBase58Check": u})).collect();
+            let users = users
+                .into_iter()
+                .map(|u| json!({"PublicKeyBase58Check": u}))
+                .collect();
             referral_info_response(c, users)
         })
         .collect();

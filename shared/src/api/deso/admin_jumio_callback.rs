@@ -35,7 +35,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let country = match body.country.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) => Some(Alpha3::try_from(c).map_err(|_| {
-            ApiError::bad_request("invalid_country", "CountryAlpha3 must be an ISO 3166-1 alpha-3 code")
+            ApiError::bad_request(
+                "invalid_country",
+                "CountryAlpha3 must be an ISO 3166-1 alpha-3 code",
+            )
         })?),
     };
     let out = state

@@ -24,7 +24,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let body: Set = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
     if body.value < 1 {
-        return Err(ApiError::bad_request("invalid_rate", "USDCentsPerDeSo must be at least 1"));
+        return Err(ApiError::bad_request(
+            "invalid_rate",
+            "USDCentsPerDeSo must be at least 1",
+        ));
     }
     let value = body.value;
     state

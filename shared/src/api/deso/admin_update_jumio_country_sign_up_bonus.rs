@@ -27,8 +27,14 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let body: Update = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
     let country = Alpha3::try_from(body.country.trim())?;
-    cents("ReferralAmountOverrideUSDCents", body.bonus.referral_amount_override_usd_cents)?;
-    cents("KickbackAmountOverrideUSDCents", body.bonus.kickback_amount_override_usd_cents)?;
+    cents(
+        "ReferralAmountOverrideUSDCents",
+        body.bonus.referral_amount_override_usd_cents,
+    )?;
+    cents(
+        "KickbackAmountOverrideUSDCents",
+        body.bonus.kickback_amount_override_usd_cents,
+    )?;
     state
         .store
         .put_country_bonus(&state.config.deso_network_id, &country, &body.bonus)

@@ -48,7 +48,9 @@ async fn read_form(req: &Request) -> Result<Form, ApiError> {
     let malformed = |e: multer::Error| bad(format!("the multipart body is malformed: {e}"));
     while let Some(field) = form.next_field().await.map_err(malformed)? {
         match field.name() {
-            Some("AdminPublicKey") => out.admin_public_key = Some(field.text().await.map_err(malformed)?),
+            Some("AdminPublicKey") => {
+                out.admin_public_key = Some(field.text().await.map_err(malformed)?)
+            }
             Some("JWT") => out.jwt = Some(field.text().await.map_err(malformed)?),
             Some("file") => out.file = Some(field.bytes().await.map_err(malformed)?.to_vec()),
             _ => {}
@@ -62,8 +64,17 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let (Some(admin_public_key), Some(jwt)) = (form.admin_public_key, form.jwt) else {
         return Err(bad("the form needs the fields AdminPublicKey and JWT"));
     };
-    admin(&state.config, &AdminCred { admin_public_key, jwt }, Role::SuperAdmin)?;
-    let file = form.file.ok_or_else(|| bad("the form needs a file field with the CSV"))?;
+    admin(
+        &state.config,
+        &AdminCred {
+            admin_public_key,
+            jwt,
+        },
+        Role::SuperAdmin,
+    )?;
+    let file = form
+        .file
+        .ok_or_else(|| bad("the form needs a file field with the CSV"))?;
     let text = String::from_utf8(file).map_err(|_| bad("the file is not UTF-8 text"))?;
     let rows = referral_csv::parse(&text).map_err(|e| bad(e.to_string()))?;
 
@@ -85,17 +96,21 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
                     .ok_or_else(|| bad(format!("row {}: no referral hash {h}", r.row)))?;
                 if let Some(o) = &r.owner {
                     if code.owner.deso_key() != Some(o) {
-                        return Err(bad(format!("row {}: the row would change the owner of {h}", r.row)));
+                        return Err(bad(format!(
+                            "row {}: the row would change the owner of {h}",
+                            r.row
+                        )));
                     }
                 }
                 code.owner.clone()
             }
             None => {
-                let owner = r
-                    .owner
-                    .clone()
-                    .map(UserId::Deso)
-                    .ok_or_else(|| bad(format!("row {}: a new hash needs ReferrerPKIDBase58Check", r.row)))?;
+                let owner = r.owner.clone().map(UserId::Deso).ok_or_else(|| {
+                    bad(format!(
+                        "row {}: a new hash needs ReferrerPKIDBase58Check",
+                        r.row
+                    ))
+                })?;
                 if banned.get(&owner).copied().unwrap_or(false) {
                     return Err(bad(format!("row {}: {owner} is banned", r.row)));
                 }
@@ -104,12 +119,16 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         };
         plan.push((r, owner));
     }
-    if plan.iter().any(|(r, _)| r.hash.is_none()) && state.store.get_program(net, prog).await?.is_none() {
+    if plan.iter().any(|(r, _)| r.hash.is_none())
+        && state.store.get_program(net, prog).await?.is_none()
+    {
         return Err(ApiError::not_found(
             "program_not_found",
             format!("program {prog} (DESO_PROGRAM_ID) does not exist"),
         ));
     }
     let (created, updated) = state.store.apply_csv(net, prog, &plan).await?;
-    Ok(ok(&json!({ "LinksCreated": created, "LinksUpdated": updated })))
+    Ok(ok(
+        &json!({ "LinksCreated": created, "LinksUpdated": updated }),
+    ))
 }

@@ -37,7 +37,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .code_with_bonus(&state.config.deso_network_id, &code, country.as_ref())
         .await?;
-    let c = found.ok_or_else(|| ApiError::not_found("hash_not_found", format!("no referral hash {code}")))?;
+    let c = found
+        .ok_or_else(|| ApiError::not_found("hash_not_found", format!("no referral hash {code}")))?;
     Ok(ok(&json!({
         "ReferralInfoResponse": {
             "IsActive": c.active,

@@ -19,6 +19,9 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .user_codes(&state.config.deso_network_id, &UserId::Deso(key), None)
         .await?;
-    let list: Vec<_> = codes.iter().map(|c| referral_info_response(c, Vec::new())).collect();
+    let list: Vec<_> = codes
+        .iter()
+        .map(|c| referral_info_response(c, Vec::new()))
+        .collect();
     Ok(ok(&json!({ "ReferralInfoResponses": list })))
 }

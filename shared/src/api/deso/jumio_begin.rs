@@ -32,7 +32,13 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .await?
     {
         BeginOutcome::Started | BeginOutcome::Ignored => Ok(ok(&json!({}))),
-        BeginOutcome::UnknownCode => Err(ApiError::not_found("hash_not_found", format!("no referral hash {code}"))),
-        BeginOutcome::AlreadyCredited => Err(ApiError::conflict("already_credited", "this user's sign-up was already credited")),
+        BeginOutcome::UnknownCode => Err(ApiError::not_found(
+            "hash_not_found",
+            format!("no referral hash {code}"),
+        )),
+        BeginOutcome::AlreadyCredited => Err(ApiError::conflict(
+            "already_credited",
+            "this user's sign-up was already credited",
+        )),
     }
 }

@@ -50,7 +50,8 @@ pub(crate) struct UserCred {
 }
 
 pub(crate) fn deso_key(field: &str, raw: &str) -> Result<DesoPublicKey, ApiError> {
-    DesoPublicKey::try_from(raw.trim()).map_err(|e| ApiError::bad_request("invalid_key", format!("{field}: {e}")))
+    DesoPublicKey::try_from(raw.trim())
+        .map_err(|e| ApiError::bad_request("invalid_key", format!("{field}: {e}")))
 }
 
 fn unauthorized(message: String) -> ApiError {
@@ -65,7 +66,11 @@ pub(crate) fn user(cred: &UserCred) -> Result<DesoPublicKey, ApiError> {
 }
 
 /// An admin whose JWT verifies and whose key is on the allowlist the route needs.
-pub(crate) fn admin(config: &Config, cred: &AdminCred, role: Role) -> Result<DesoPublicKey, ApiError> {
+pub(crate) fn admin(
+    config: &Config,
+    cred: &AdminCred,
+    role: Role,
+) -> Result<DesoPublicKey, ApiError> {
     let key = deso_key("AdminPublicKey", &cred.admin_public_key)?;
     verify_jwt(&cred.jwt, &key, now_secs()).map_err(|e| unauthorized(e.to_string()))?;
     let is_super = config.super_admin_public_keys.contains(&key);
@@ -87,13 +92,21 @@ pub(crate) fn admin(config: &Config, cred: &AdminCred, role: Role) -> Result<Des
 
 pub(crate) fn cents(field: &str, v: u64) -> Result<u32, ApiError> {
     if v > MAX_USD_CENTS {
-        return Err(ApiError::bad_request("invalid_amount", format!("{field} must be at most {MAX_USD_CENTS}")));
+        return Err(ApiError::bad_request(
+            "invalid_amount",
+            format!("{field} must be at most {MAX_USD_CENTS}"),
+        ));
     }
     Ok(v as u32)
 }
 
 pub(crate) fn hash(field: &str, raw: &str) -> Result<ReferralCode, ApiError> {
-    ReferralCode::try_from(raw.trim()).map_err(|_| ApiError::bad_request("invalid_hash", format!("{field} must be 8 characters of base58")))
+    ReferralCode::try_from(raw.trim()).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_hash",
+            format!("{field} must be 8 characters of base58"),
+        )
+    })
 }
 
 /// The four config fields of a code, as DeSo's admin routes send them.
@@ -122,7 +135,11 @@ impl ConfigFields {
 
 /// DeSo's ReferralInfo. An email owner has no PKID: `[]`.
 pub(crate) fn referral_info(c: &Code) -> Value {
-    let pkid: Vec<u8> = c.owner.deso_key().map(|k| k.key_bytes().to_vec()).unwrap_or_default();
+    let pkid: Vec<u8> = c
+        .owner
+        .deso_key()
+        .map(|k| k.key_bytes().to_vec())
+        .unwrap_or_default();
     json!({
         "ReferralHashBase58": c.code.as_str(),
         "ReferrerPKID": pkid,
