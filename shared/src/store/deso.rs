@@ -59,7 +59,7 @@ impl CreditOutcome {
 }
 
 pub enum CreateOutcome {
-    Created(Code),
+    Created(Box<Code>),
     OwnerBanned,
     ProgramNotFound,
 }
@@ -255,7 +255,7 @@ impl Store {
             ];
             tx.extend(self.new_code_items(&code)?);
             match self.transact(tx).await {
-                Ok(()) => Ok(Attempt::Done(CreateOutcome::Created(code))),
+                Ok(()) => Ok(Attempt::Done(CreateOutcome::Created(Box::new(code)))),
                 Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
                     Ok(Attempt::Done(CreateOutcome::ProgramNotFound))
                 }
