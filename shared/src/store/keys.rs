@@ -10,6 +10,13 @@
 //! | downline edge | `DOWN#<net>#<prog>#<ancestor>` | `<level:02>#<ns:020>#<user>` |
 //! | code | `CODE#<code>` | `CODE` (GSI1: `UCODES#<net>#<user>` / `<prog>#<code>`) |
 //! | default-code pointer | `DEFCODE#<net>#<prog>#<user>` | `DEFCODE` |
+//! | network code index | `NETCODES#<net>` | `<created ns:020>#<code>` |
+//! | referral through a code | `CODEREF#<code>` | `<ns:020>#<user>` |
+//! | DeSo settings | `DESO#<net>` | `SETTINGS` |
+//! | country bonus | `DESO#<net>` | `COUNTRY#<alpha3>` |
+//! | jumio-begin record | `JUMIO#<net>#<user>` | `JUMIO` |
+//! | one-time credit | `CREDIT#<net>#<user>` | `CREDIT` |
+//! | ledger entry | `LEDGER#<net>#<beneficiary>` | `<ns:020>#<referee>#<role>` |
 
 use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId};
 
