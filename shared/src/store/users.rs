@@ -85,8 +85,9 @@ impl Store {
                 return Ok(Attempt::Done(StatusOutcome::NotFound));
             };
             let codes = self.user_codes(net, user, None).await?;
-            if codes.len() as u64 != profile.codes {
-                // The index has not caught up with a new code yet.
+            // Fewer codes than the profile counts: the index has not caught up with a new one.
+            // More is fine: codes outlive a revoked profile and its count.
+            if (codes.len() as u64) < profile.codes {
                 return Ok(Attempt::Retry);
             }
             let mut e = Expr::new();

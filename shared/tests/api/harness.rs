@@ -137,7 +137,10 @@ impl App {
         match key {
             // DeSo routes: credentials ride in the body; tests set any country header themselves.
             _ if route.is_empty() => {
-                ev["headers"].as_object_mut().unwrap().remove("cf-ipcountry");
+                ev["headers"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("cf-ipcountry");
             }
             Some("") => {
                 ev["headers"]

@@ -169,3 +169,29 @@ async fn bad_bodies() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_revoked_user_with_codes_can_still_be_banned() {
+    let app = App::new().await;
+    let (s, _) = app
+        .get("/networks/{net}/connections/p/users/owner@x.io/codes")
+        .await;
+    assert_eq!(s, 200);
+    let (s, v) = status(
+        &app,
+        json!({"user": "owner@x.io", "status_change": "revoke_invite"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    status(
+        &app,
+        json!({"user": "owner@x.io", "status_change": "create_user"}),
+    )
+    .await;
+    let (s, v) = status(&app, json!({"user": "owner@x.io", "status_change": "ban"})).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("banned")), "{v}");
+    let (_, codes) = app
+        .get("/networks/{net}/connections/p/users/owner@x.io/codes")
+        .await;
+    assert_eq!(codes["codes"][0]["active"], false);
+}

@@ -12,7 +12,7 @@ use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize)]
-struct Body_ {
+struct HashQuery {
     #[serde(rename = "ReferralHash")]
     referral_hash: String,
 }
@@ -30,7 +30,7 @@ pub(crate) fn viewer_country(req: &Request) -> Option<Alpha3> {
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let body: Body_ = json_body(&req, false)?;
+    let body: HashQuery = json_body(&req, false)?;
     let code = hash("ReferralHash", &body.referral_hash)?;
     let country = viewer_country(&req);
     let (found, bonus) = state
