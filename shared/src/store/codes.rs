@@ -28,42 +28,17 @@ impl Store {
         user: &UserId,
         prog: Option<&ProgramId>,
     ) -> Result<Vec<Code>, StoreError> {
-        let mut e = Expr::new();
-        let mut kc = format!(
-            "{} = {}",
-            e.n(keys::GSI1PK),
-            e.v(s(keys::user_codes_partition(net, user)))
-        );
-        if let Some(p) = prog {
-            kc.push_str(&format!(
-                " AND begins_with({}, {})",
-                e.n(keys::GSI1SK),
-                e.v(s(format!("{p}#")))
-            ));
-        }
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(keys::GSI1)
-                .key_condition_expression(&kc)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(super::classify)?;
-            for item in resp.items.unwrap_or_default() {
-                out.push(items::code(item)?);
-            }
-            match resp.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
+        let prefix = prog.map(|p| format!("{p}#"));
+        let mut out = self
+            .query_partition(
+                true,
+                &keys::user_codes_partition(net, user),
+                prefix.as_deref(),
+            )
+            .await?
+            .into_iter()
+            .map(items::code)
+            .collect::<Result<Vec<_>, _>>()?;
         out.sort_by_key(|c| c.created_ns);
         Ok(out)
     }

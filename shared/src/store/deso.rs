@@ -191,36 +191,17 @@ impl Store {
         &self,
         net: &NetworkId,
     ) -> Result<(BTreeMap<String, CountryBonus>, DesoSettings), StoreError> {
-        let pk = keys::deso_partition(net);
-        let mut e = Expr::new();
-        let kc = format!("{} = {}", e.n(keys::PK), e.v(s(&pk)));
         let mut out = BTreeMap::new();
         let mut settings = DesoSettings::default();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression(&kc)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(super::classify)?;
-            for item in resp.items.unwrap_or_default() {
-                let (_, sk) = super::item_key(&item)?;
-                if let Some(c) = sk.strip_prefix(keys::COUNTRY_PREFIX) {
-                    out.insert(c.to_owned(), items::from_item(item)?);
-                } else if sk == keys::deso_settings(net).1 {
-                    settings = items::from_item(item)?;
-                }
-            }
-            match resp.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
+        for item in self
+            .query_partition(false, &keys::deso_partition(net), None)
+            .await?
+        {
+            let (_, sk) = super::item_key(&item)?;
+            if let Some(c) = sk.strip_prefix(keys::COUNTRY_PREFIX) {
+                out.insert(c.to_owned(), items::from_item(item)?);
+            } else if sk == keys::deso_settings(net).1 {
+                settings = items::from_item(item)?;
             }
         }
         Ok((out, settings))
@@ -278,19 +259,7 @@ impl Store {
         active: bool,
     ) -> Result<Option<Code>, StoreError> {
         let mut e = Expr::new();
-        let update = format!(
-            "SET {} = {}, {} = {}, {} = {}, {} = {}, {} = {}",
-            e.n("referrer_amount_usd_cents"),
-            e.v(n(config.referrer_amount_usd_cents)),
-            e.n("referee_amount_usd_cents"),
-            e.v(n(config.referee_amount_usd_cents)),
-            e.n("max_referrals"),
-            e.v(n(config.max_referrals)),
-            e.n("requires_jumio"),
-            e.v(AttributeValue::Bool(config.requires_jumio)),
-            e.n("active"),
-            e.v(AttributeValue::Bool(active)),
-        );
+        let update = config_update(&mut e, &config, active);
         let cond = format!("{} = {}", e.n("network_id"), e.v(s(net.as_str())));
         let resp = self
             .client()
@@ -319,34 +288,15 @@ impl Store {
 
     /// Every code of the network, oldest first.
     pub async fn network_codes(&self, net: &NetworkId) -> Result<Vec<Code>, StoreError> {
-        let pk = keys::network_codes_partition(net);
-        let mut e = Expr::new();
-        let kc = format!("{} = {}", e.n(keys::PK), e.v(s(&pk)));
         let mut wanted = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression(&kc)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(super::classify)?;
-            for item in resp.items.unwrap_or_default() {
-                if let Some(AttributeValue::S(c)) = item.get("code") {
-                    let code = ReferralCode::try_from(c.as_str())
-                        .map_err(|_| StoreError::Corrupt("code index".into()))?;
-                    wanted.push(keys::code(&code));
-                }
-            }
-            match resp.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
+        for item in self
+            .query_partition(false, &keys::network_codes_partition(net), None)
+            .await?
+        {
+            if let Some(AttributeValue::S(c)) = item.get("code") {
+                let code = ReferralCode::try_from(c.as_str())
+                    .map_err(|_| StoreError::Corrupt("code index".into()))?;
+                wanted.push(keys::code(&code));
             }
         }
         let mut out = Vec::with_capacity(wanted.len());
@@ -363,34 +313,15 @@ impl Store {
 
     /// The users who joined through a code, in order.
     pub async fn referred_users(&self, code: &ReferralCode) -> Result<Vec<String>, StoreError> {
-        let pk = keys::code_referrals_partition(code);
-        let mut e = Expr::new();
-        let kc = format!("{} = {}", e.n(keys::PK), e.v(s(&pk)));
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression(&kc)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(super::classify)?;
-            for item in resp.items.unwrap_or_default() {
-                if let Some(AttributeValue::S(u)) = item.get("user") {
-                    out.push(u.clone());
-                }
-            }
-            match resp.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => break,
-            }
-        }
-        Ok(out)
+        Ok(self
+            .query_partition(false, &keys::code_referrals_partition(code), None)
+            .await?
+            .into_iter()
+            .filter_map(|item| match item.get("user") {
+                Some(AttributeValue::S(u)) => Some(u.clone()),
+                _ => None,
+            })
+            .collect())
     }
 
     /// What `user` is owed, entry by entry.
@@ -399,22 +330,8 @@ impl Store {
         net: &NetworkId,
         user: &UserId,
     ) -> Result<Vec<LedgerEntry>, StoreError> {
-        let pk = keys::ledger_partition(net, user);
-        let mut e = Expr::new();
-        let kc = format!("{} = {}", e.n(keys::PK), e.v(s(&pk)));
-        let resp = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression(kc)
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(super::classify)?;
-        resp.items
-            .unwrap_or_default()
+        self.query_partition(false, &keys::ledger_partition(net, user), None)
+            .await?
             .into_iter()
             .map(items::from_item)
             .collect()
@@ -813,19 +730,7 @@ impl Store {
             match &row.hash {
                 Some(h) => {
                     let mut e = Expr::new();
-                    let update = format!(
-                        "SET {} = {}, {} = {}, {} = {}, {} = {}, {} = {}",
-                        e.n("referrer_amount_usd_cents"),
-                        e.v(n(config.referrer_amount_usd_cents)),
-                        e.n("referee_amount_usd_cents"),
-                        e.v(n(config.referee_amount_usd_cents)),
-                        e.n("max_referrals"),
-                        e.v(n(config.max_referrals)),
-                        e.n("requires_jumio"),
-                        e.v(AttributeValue::Bool(config.requires_jumio)),
-                        e.n("active"),
-                        e.v(AttributeValue::Bool(row.active)),
-                    );
+                    let update = config_update(&mut e, &config, row.active);
                     let cond = format!(
                         "{} = {} AND {} = {}",
                         e.n("network_id"),
@@ -873,4 +778,21 @@ impl Store {
             Err(TxError::Store(e)) => Err(e),
         }
     }
+}
+
+/// SET of an admin's code fields; the stats stay.
+fn config_update(e: &mut Expr, config: &CodeConfig, active: bool) -> String {
+    format!(
+        "SET {} = {}, {} = {}, {} = {}, {} = {}, {} = {}",
+        e.n("referrer_amount_usd_cents"),
+        e.v(n(config.referrer_amount_usd_cents)),
+        e.n("referee_amount_usd_cents"),
+        e.v(n(config.referee_amount_usd_cents)),
+        e.n("max_referrals"),
+        e.v(n(config.max_referrals)),
+        e.n("requires_jumio"),
+        e.v(AttributeValue::Bool(config.requires_jumio)),
+        e.n("active"),
+        e.v(AttributeValue::Bool(active)),
+    )
 }

@@ -184,6 +184,52 @@ impl Store {
         Ok(out)
     }
 
+    /// Every item of one partition, page after page: of the table (strongly consistent) or
+    /// of GSI1 (`gsi`), optionally only sort keys that begin with `prefix`.
+    pub async fn query_partition(
+        &self,
+        gsi: bool,
+        pk: &str,
+        prefix: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let (pk_attr, sk_attr) = if gsi {
+            (keys::GSI1PK, keys::GSI1SK)
+        } else {
+            (keys::PK, keys::SK)
+        };
+        let mut e = Expr::new();
+        let mut kc = format!("{} = {}", e.n(pk_attr), e.v(s(pk)));
+        if let Some(p) = prefix {
+            kc.push_str(&format!(
+                " AND begins_with({}, {})",
+                e.n(sk_attr),
+                e.v(s(p))
+            ));
+        }
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let resp = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .set_index_name(gsi.then(|| keys::GSI1.to_owned()))
+                .key_condition_expression(&kc)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .consistent_read(!gsi)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            out.extend(resp.items.unwrap_or_default());
+            match resp.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+
     pub async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let resp = self
             .client

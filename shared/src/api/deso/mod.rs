@@ -160,6 +160,39 @@ pub(crate) fn referral_info_response(c: &Code, referred: Vec<Value>) -> Value {
     json!({"IsActive": c.active, "Info": referral_info(c), "ReferredUsers": referred})
 }
 
+#[derive(Deserialize)]
+struct SetNumber {
+    #[serde(flatten)]
+    cred: AdminCred,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, Value>,
+}
+
+/// A super admin sets one number of the network's settings: `field` on the wire, `attr` stored.
+pub(crate) async fn set_number(
+    state: &crate::AppState,
+    req: lambda_http::Request,
+    field: &'static str,
+    attr: &'static str,
+    check: fn(u64) -> Result<u64, ApiError>,
+) -> Result<lambda_http::Response<lambda_http::Body>, ApiError> {
+    let body: SetNumber = crate::http::json_body(&req, false)?;
+    admin(&state.config, &body.cred, Role::SuperAdmin)?;
+    let value = body
+        .rest
+        .get(field)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_body", format!("{field} must be a whole number"))
+        })?;
+    let value = check(value)?;
+    state
+        .store
+        .set_deso_setting(&state.config.deso_network_id, attr, value)
+        .await?;
+    Ok(ok(&json!({ field: value })))
+}
+
 pub(crate) fn ok(body: &Value) -> lambda_http::Response<lambda_http::Body> {
     crate::http::json_response(StatusCode::OK, body)
 }
