@@ -70,24 +70,30 @@ pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
             "cycle",
             "the user is an ancestor of the referrer; this connection would close a cycle",
         ),
-        Refusal::UserBanned => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "user_banned",
-            "the user or the referrer is banned",
-        ),
+        Refusal::UserBanned => user_banned(),
         Refusal::SubtreeTooLarge => ApiError::conflict(
             "subtree_too_large",
             "the user already has too many referees to re-link them all in one transaction; \
              connect the user before their referees, or split the backfill",
         ),
-        Refusal::CodeNotFound => {
-            ApiError::not_found("code_not_found", "no such referral code in this network")
-        }
+        Refusal::CodeNotFound => code_not_found(),
         Refusal::CodeUnavailable => ApiError::conflict(
             "code_unavailable",
             "the referral code is inactive or has reached its maximum referrals",
         ),
     }
+}
+
+pub(crate) fn user_banned() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "user_banned",
+        "the user or the referrer is banned",
+    )
+}
+
+pub(crate) fn code_not_found() -> ApiError {
+    ApiError::not_found("code_not_found", "no such referral code in this network")
 }
 
 pub(crate) fn program_not_found(program: &ProgramId) -> ApiError {

@@ -125,12 +125,7 @@ async fn create_with_referrer(
         Referrer::User(u, p) => (u, p, None),
         Referrer::Code(c) => match state.store.get_code(&c).await? {
             Some(found) if &found.network == net => (found.owner, found.program, Some(c)),
-            _ => {
-                return Err(refusal(
-                    Refusal::CodeNotFound,
-                    &ProgramId::try_from("-").map_err(ApiError::from)?,
-                ))
-            }
+            _ => return Err(super::code_not_found()),
         },
     };
     let outcome = state
@@ -194,9 +189,6 @@ fn status_response(
             "user_connected",
             "the user takes part in connections; ban them instead",
         )),
-        StatusOutcome::Banned => Err(refusal(
-            Refusal::UserBanned,
-            &ProgramId::try_from("-").map_err(ApiError::from)?,
-        )),
+        StatusOutcome::Banned => Err(super::user_banned()),
     }
 }
