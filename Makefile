@@ -1,4 +1,4 @@
-.PHONY: dev test sam-build
+.PHONY: dev test sam-build bench
 
 # The local stack on http://127.0.0.1:9000 (DynamoDB Local, table, demo network, all routes).
 dev:
@@ -11,3 +11,7 @@ test:
 # `sam build` offline, with aws-sam-cli and cargo-lambda in one venv first on PATH.
 sam-build:
 	./scripts/sam-build.sh
+
+# Latency ratios and calls of the hot store paths on DynamoDB Local (release build).
+bench:
+	./scripts/bench.sh

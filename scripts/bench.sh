@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Benchmarks on a DynamoDB Local of their own; prints ratios, never pass/fail on time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/tools.sh
+BENCH_DDB_PORT=${BENCH_DDB_PORT:-8767}
+./scripts/ddb-local.sh start "$BENCH_DDB_PORT"
+trap './scripts/ddb-local.sh stop "$BENCH_DDB_PORT"' EXIT
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${BENCH_DDB_PORT}" AWS_REGION=us-east-1
+# DynamoDB Local accepts any credentials; these are placeholders, not secrets.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+cargo bench -p shared --bench store_paths
