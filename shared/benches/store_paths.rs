@@ -91,8 +91,14 @@ async fn main() {
     let warm = user("warm", 0);
     for i in 0..200 {
         let u = user("warm-", i);
-        store.link(&LinkRequest::new(&net, &prog, &u, &warm), None).await.expect("warm");
-        store.code_with_bonus(&net, &code, None).await.expect("warm");
+        store
+            .link(&LinkRequest::new(&net, &prog, &u, &warm), None)
+            .await
+            .expect("warm");
+        store
+            .code_with_bonus(&net, &code, None)
+            .await
+            .expect("warm");
     }
 
     let mut samples = Vec::new();

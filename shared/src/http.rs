@@ -124,6 +124,15 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// 201 when the request created its subject, else 200.
+pub fn created_or_ok(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
 pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
     let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
     let mut resp = Response::new(Body::Text(text));

@@ -3,13 +3,12 @@
 //! Round trips: one BatchGetItem (key, program, both memberships and profiles) and one
 //! TransactWriteItems. A backfill (the user already has referees) adds the reads of its subtree.
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{connection_json, network, program_id, refusal, user_field};
-use crate::http::{json_body, json_response, serve, ApiError};
+use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
 use crate::store::links::{LinkOutcome, LinkRequest};
 use crate::{auth, AppState};
 
@@ -52,17 +51,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             connection,
             created,
             ..
-        } => {
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok(json_response(
-                status,
-                &json!({ "connection": connection_json(&connection) }),
-            ))
-        }
+        } => Ok(json_response(
+            created_or_ok(created),
+            &json!({ "connection": connection_json(&connection) }),
+        )),
     }
 }
 

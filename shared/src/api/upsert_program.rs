@@ -1,12 +1,11 @@
 //! PUT /networks/{network_id}/connections/{program_id}
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 
 use super::{network, program_id, program_json};
 use crate::domain::ProgramPatch;
-use crate::http::{json_body, json_response, serve, ApiError};
+use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
 use crate::{auth, clock, AppState};
 
 const PATH: &str = "/networks/{network_id}/connections/{program_id}";
@@ -30,13 +29,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .upsert_program(&net, &prog, &patch, &clock::now().rfc3339)
         .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
     Ok(json_response(
-        status,
+        created_or_ok(created),
         &json!({ "program": program_json(&program) }),
     ))
 }

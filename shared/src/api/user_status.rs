@@ -1,6 +1,5 @@
 //! POST /networks/{network_id}/user_status
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -8,7 +7,7 @@ use serde_json::{json, Value};
 use super::add_connection::metadata_string;
 use super::{connection_json, network, program_not_found, refusal, user_field};
 use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId};
-use crate::http::{json_body, json_response, serve, ApiError};
+use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
 use crate::store::items::UserStatus;
 use crate::store::links::{LinkOutcome, LinkRequest, Refusal};
 use crate::store::users::StatusOutcome;
@@ -144,17 +143,14 @@ async fn create_with_referrer(
             connection,
             created: true,
             user_was_new,
-        } => {
-            let status = if user_was_new {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok(json_response(
-                status,
-                &json!({"user": user.as_str(), "status": UserStatus::Active.as_str(), "connection": connection_json(&connection)}),
-            ))
-        }
+        } => status_response(
+            user,
+            StatusOutcome::Done {
+                status: UserStatus::Active,
+                created: user_was_new,
+            },
+            Some(connection_json(&connection)),
+        ),
         // The user has a referrer in this program already: the referrer is ignored.
         LinkOutcome::Linked { created: false, .. }
         | LinkOutcome::Refused(Refusal::AlreadyConnected) => {
@@ -174,11 +170,7 @@ fn status_response(
 ) -> Result<Response<Body>, ApiError> {
     match outcome {
         StatusOutcome::Done { status, created } => Ok(json_response(
-            if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            },
+            created_or_ok(created),
             &json!({"user": user.as_str(), "status": status.as_str(), "connection": connection}),
         )),
         StatusOutcome::NotFound => Err(ApiError::not_found(

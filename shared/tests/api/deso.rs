@@ -46,6 +46,25 @@ async fn setting(app: &App, route: &str, field: &str, value: u64) {
     assert_eq!(v[field], value);
 }
 
+/// The exchange rate, the default referee bonus and the default kickback.
+async fn money(app: &App, cents_per_deso: u64, jumio: u64, kickback: u64) {
+    setting(
+        app,
+        "admin/set-usd-cents-to-deso-reserve-exchange-rate",
+        "USDCentsPerDeSo",
+        cents_per_deso,
+    )
+    .await;
+    setting(app, "admin/update-jumio-usd-cents", "USDCents", jumio).await;
+    setting(
+        app,
+        "admin/update-jumio-kickback-usd-cents",
+        "USDCents",
+        kickback,
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn hash_info_with_country_bonus_in_one_round_trip() {
     let app = App::new().await;
@@ -406,21 +425,7 @@ fn code_info(v: &Value, code: &str) -> Value {
 #[tokio::test]
 async fn begin_then_credit_exactly_once() {
     let app = App::new().await;
-    setting(
-        &app,
-        "admin/set-usd-cents-to-deso-reserve-exchange-rate",
-        "USDCentsPerDeSo",
-        1000,
-    )
-    .await;
-    setting(&app, "admin/update-jumio-usd-cents", "USDCents", 200).await;
-    setting(
-        &app,
-        "admin/update-jumio-kickback-usd-cents",
-        "USDCents",
-        50,
-    )
-    .await;
+    money(&app, 1000, 200, 50).await;
     let code = create_hash(&app, OWNER, 1000, 500, 0).await;
     let other = create_hash(&app, 0x22, 1, 1, 0).await;
     let joiner = 0x41;
@@ -647,21 +652,7 @@ async fn custom_amounts_follow_the_country_flags() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_crediting_never_overshoots() {
     let app = App::new().await;
-    setting(
-        &app,
-        "admin/set-usd-cents-to-deso-reserve-exchange-rate",
-        "USDCentsPerDeSo",
-        700,
-    )
-    .await;
-    setting(&app, "admin/update-jumio-usd-cents", "USDCents", 300).await;
-    setting(
-        &app,
-        "admin/update-jumio-kickback-usd-cents",
-        "USDCents",
-        90,
-    )
-    .await;
+    money(&app, 700, 300, 90).await;
     let code = create_hash(&app, OWNER, 1000, 500, 10).await;
     let users: Vec<u8> = (0..60).map(|i| 100 + i as u8).collect();
     let begins = users.iter().map(|u| {
