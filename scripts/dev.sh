@@ -29,6 +29,13 @@ if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DEV_DDB_PORT}"
 else
   echo "using DynamoDB at $AWS_ENDPOINT_URL_DYNAMODB" >&2
+  case "$AWS_ENDPOINT_URL_DYNAMODB" in
+    http://127.0.0.1:*|http://localhost:*)
+      # A local DynamoDB takes any credentials; placeholders when none are set.
+      export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-local}
+      export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-local}
+      ;;
+  esac
 fi
 
 # Build every function up front so the first request to each does not wait for a compile.
