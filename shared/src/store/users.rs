@@ -140,27 +140,31 @@ impl Store {
         net: &NetworkId,
         user: &UserId,
     ) -> Result<StatusOutcome, StoreError> {
-        let mut e = Expr::new();
-        let links = e.n("links");
-        let cond = format!(
-            "attribute_exists({}) AND (attribute_not_exists({links}) OR {links} = {})",
-            e.n(keys::PK),
-            e.v(n(0))
-        );
-        let tx = vec![self.tx_delete(&keys::profile(net, user), Some(&cond), &e)?];
-        match self.transact(tx).await {
-            Ok(()) => Ok(StatusOutcome::Done {
-                status: UserStatus::Revoked,
-                created: false,
-            }),
-            Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
-                Ok(match reasons[0].item() {
-                    Some(i) if !i.is_empty() => StatusOutcome::Connected,
-                    _ => StatusOutcome::NotFound,
-                })
+        self.retrying(|_| async move {
+            let mut e = Expr::new();
+            let links = e.n("links");
+            let cond = format!(
+                "attribute_exists({}) AND (attribute_not_exists({links}) OR {links} = {})",
+                e.n(keys::PK),
+                e.v(n(0))
+            );
+            let tx = vec![self.tx_delete(&keys::profile(net, user), Some(&cond), &e)?];
+            match self.transact(tx).await {
+                Ok(()) => Ok(Attempt::Done(StatusOutcome::Done {
+                    status: UserStatus::Revoked,
+                    created: false,
+                })),
+                Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
+                    Ok(Attempt::Done(match reasons[0].item() {
+                        Some(i) if !i.is_empty() => StatusOutcome::Connected,
+                        _ => StatusOutcome::NotFound,
+                    }))
+                }
+                // A concurrent write to the profile: try again.
+                Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
+                Err(TxError::Store(e)) => Err(e),
             }
-            Err(TxError::Cancelled(_)) => Err(StoreError::Contention),
-            Err(TxError::Store(e)) => Err(e),
-        }
+        })
+        .await
     }
 }

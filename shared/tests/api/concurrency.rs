@@ -125,3 +125,53 @@ async fn a_full_code_never_overshoots() {
     assert_eq!(owner["downline_counts"]["1"], 5);
     assert_eq!(owner["downline"].as_array().unwrap().len(), 5);
 }
+
+/// A ban racing the creation of the user's codes leaves no active code behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_ban_racing_new_codes_leaves_none_active() {
+    let app = App::new().await;
+    for round in 0..3 {
+        let who = email("racer", round);
+        for p in 0..6 {
+            app.put(
+                &format!("/networks/{{net}}/connections/r{round}p{p}"),
+                json!({}),
+            )
+            .await;
+        }
+        app.post(
+            "/networks/{net}/user_status",
+            json!({"user": who, "status_change": "create_user"}),
+        )
+        .await;
+        let codes = (0..6).map(|p| {
+            let app = &app;
+            let who = who.clone();
+            async move {
+                app.get(&format!(
+                    "/networks/{{net}}/connections/r{round}p{p}/users/{who}/codes"
+                ))
+                .await
+            }
+        });
+        let ban = app.post(
+            "/networks/{net}/user_status",
+            json!({"user": who, "status_change": "ban"}),
+        );
+        let (listed, banned) = tokio::join!(join_all(codes), ban);
+        assert_eq!(banned.0, 200, "{:?}", banned.1);
+        for (s, v) in &listed {
+            assert_eq!(*s, 200, "{v}");
+        }
+        for p in 0..6 {
+            let (_, v) = app
+                .get(&format!(
+                    "/networks/{{net}}/connections/r{round}p{p}/users/{who}/codes"
+                ))
+                .await;
+            for c in v["codes"].as_array().unwrap() {
+                assert_eq!(c["active"], false, "round {round}, program {p}: {v}");
+            }
+        }
+    }
+}
