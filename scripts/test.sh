@@ -18,6 +18,8 @@ export AWS_REGION=us-east-1
 # DynamoDB Local accepts any credentials; these are placeholders, not secrets.
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
+./scripts/smoke.sh
+
 .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: template.yaml passed"
 .venv/bin/openapi-spec-validator openapi.yaml

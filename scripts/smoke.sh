@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A few requests over real HTTP through `cargo lambda watch` and its router, as a user sends
+# them. Needs AWS_ENDPOINT_URL_DYNAMODB (test.sh starts DynamoDB Local).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${SMOKE_PORT:-9100}
+KEY=smoke-key
+export TABLE_NAME=refnet-smoke DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST_LOG=warn
+export REFNET_DEMO_API_KEY=$KEY
+cargo build -q --workspace --bins
+cargo run -q -p refnet-admin -- seed-demo >/dev/null
+
+.venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" \
+  --concurrency 4 --ignore-changes >.tools/smoke-watch.log 2>&1 &
+watch_pid=$!
+trap 'kill "$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null || true' EXIT
+
+API="http://127.0.0.1:${PORT}"
+for _ in $(seq 1 120); do
+  curl -s -o /dev/null "$API/networks/demo/connections" && break
+  sleep 1
+done
+
+fails=0
+check() { # name, expected status, curl args...
+  local name=$1 want=$2
+  shift 2
+  local got
+  got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 "$@")
+  if [ "$got" = "$want" ]; then echo "smoke ok: $name ($got)"; else echo "smoke FAIL: $name: $got, want $want"; fails=$((fails + 1)); fi
+}
+A="Authorization: Bearer $KEY"
+u="smoke$(date +%s%N)"
+check "list programs" 200 -H "$A" "$API/networks/demo/connections"
+check "no key" 401 "$API/networks/demo/connections"
+check "add connection" 201 -H "$A" -X POST "$API/networks/demo/connections/default" -d "{\"user\":\"$u@x.io\",\"connection\":\"r$u@x.io\"}"
+check "replay" 200 -H "$A" -X POST "$API/networks/demo/connections/default" -d "{\"user\":\"$u@x.io\",\"connection\":\"r$u@x.io\"}"
+check "user connections" 200 -H "$A" "$API/networks/demo/connections/default/users/r$u%40x.io?level=1"
+check "connection codes" 200 -H "$A" "$API/networks/demo/connections/default/users/r$u%40x.io/codes"
+check "user status" 201 -H "$A" -X POST "$API/networks/demo/user_status" -d "{\"user\":\"n$u@x.io\",\"status_change\":\"create_user\"}"
+check "upsert program" 201 -H "$A" -X PUT "$API/networks/demo/connections/p$u" -d '{}'
+check "unknown hash" 404 -X POST "$API/api/v0/get-referral-info-for-referral-hash" -d '{"ReferralHash":"11111111"}'
+check "bad JWT" 401 -X POST "$API/api/v0/get-referral-info-for-user" -d "{\"PublicKeyBase58Check\":\"$(cargo run -q -p refnet-admin -- deso-jwt "$(printf 'c3%.0s' $(seq 32))" | sed 's/.*"PublicKeyBase58Check":"\([^"]*\)".*/\1/')\",\"JWT\":\"a.b.c\"}"
+[ "$fails" = 0 ]
