@@ -2,8 +2,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::items::{self, CodeItem, UserStatus};
-use super::{keys, n, s, Attempt, Expr, Item, Store, StoreError, TxError};
+use super::items::{self, CodeItem};
+use super::users::Seen;
+use super::{keys, s, Attempt, Expr, Item, Store, StoreError, TxError};
 use crate::clock;
 use crate::domain::{Code, NetworkId, Program, ProgramId, ReferralCode, UserId};
 
@@ -60,30 +61,6 @@ impl Store {
         Ok(item)
     }
 
-    /// The owner's profile gains `k` codes: created when new, refused when banned.
-    pub fn profile_gains_codes(
-        &self,
-        net: &NetworkId,
-        user: &UserId,
-        k: u64,
-        now: &clock::Now,
-    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let st = e.n("status");
-        let active = e.v(s(UserStatus::Active.as_str()));
-        let update = format!(
-            "SET {u} = {uv}, {st} = if_not_exists({st}, {active}), {c} = if_not_exists({c}, {cv}) ADD {codes} {k}",
-            u = e.n("user"),
-            uv = e.v(s(user.as_str())),
-            c = e.n("created_at"),
-            cv = e.v(s(&now.rfc3339)),
-            codes = e.n("codes"),
-            k = e.v(n(k)),
-        );
-        let cond = format!("attribute_not_exists({st}) OR {st} = {active}");
-        self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
-    }
-
     /// A new code and its network index entry, both refused if the code exists.
     pub fn new_code_items(
         &self,
@@ -130,7 +107,7 @@ impl Store {
             );
             let mut tx = vec![
                 self.tx_put(pointer, Some(&absent), &e, true)?,
-                self.profile_gains_codes(net, user, 1, &now)?,
+                self.profile_counts(net, user, "codes", 1, Seen::Unknown, &now)?,
             ];
             tx.extend(self.new_code_items(&code)?);
             match self.transact(tx).await {
@@ -157,8 +134,7 @@ impl Store {
                     Ok(Attempt::Done(DefaultCode::OwnerBanned))
                 }
                 // A code collision or a conflict: try again.
-                Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-                Err(TxError::Store(e)) => Err(e),
+                Err(e) => e.retry(),
             }
         })
         .await

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::items::{self, UserStatus};
 use super::links::{code_accepts, judge, LinkRequest, LinkSnapshot, Refusal, Verdict};
+use super::users::Seen;
 use super::{keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, TxError, MAX_TX_ITEMS};
 use crate::clock;
 use crate::domain::deso::{cents_to_nanos, Alpha3, CodeAmounts, CountryBonus};
@@ -165,25 +166,27 @@ impl Store {
             .map(items::code)
             .transpose()?
             .filter(|c| &c.network == net);
-        let bonus = self.bonus_of(&mut got, &k_settings, k_country.as_ref())?;
+        let (bonus, _) = self.bonus_of(&mut got, &k_settings, k_country.as_ref())?;
         Ok((code, bonus))
     }
 
+    /// The settings, and the country's bonus (the default one when it has none).
     fn bonus_of(
         &self,
         got: &mut HashMap<Key, Item>,
         k_settings: &Key,
         k_country: Option<&Key>,
-    ) -> Result<CountryBonus, StoreError> {
-        if let Some(item) = k_country.and_then(|k| got.remove(k)) {
-            return items::from_item(item);
-        }
+    ) -> Result<(CountryBonus, DesoSettings), StoreError> {
         let settings: DesoSettings = got
             .remove(k_settings)
             .map(items::from_item)
             .transpose()?
             .unwrap_or_default();
-        Ok(settings.default_bonus())
+        let bonus = match k_country.and_then(|k| got.remove(k)) {
+            Some(item) => items::from_item(item)?,
+            None => settings.default_bonus(),
+        };
+        Ok((bonus, settings))
     }
 
     /// Every country's bonus and the settings: one Query of the DeSo partition.
@@ -232,7 +235,7 @@ impl Store {
             let exists = format!("attribute_exists({})", e.n(keys::PK));
             let mut tx = vec![
                 self.tx_check(&keys::program(net, program), &exists, &e)?,
-                self.profile_gains_codes(net, owner, 1, &now)?,
+                self.profile_counts(net, owner, "codes", 1, Seen::Unknown, &now)?,
             ];
             tx.extend(self.new_code_items(&code)?);
             match self.transact(tx).await {
@@ -243,8 +246,7 @@ impl Store {
                 Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 1) => {
                     Ok(Attempt::Done(CreateOutcome::OwnerBanned))
                 }
-                Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-                Err(TxError::Store(e)) => Err(e),
+                Err(e) => e.retry(),
             }
         })
         .await
@@ -397,8 +399,7 @@ impl Store {
             ];
             match self.transact(tx).await {
                 Ok(()) => Ok(Attempt::Done(BeginOutcome::Started)),
-                Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-                Err(TxError::Store(e)) => Err(e),
+                Err(e) => e.retry(),
             }
         })
         .await
@@ -435,13 +436,8 @@ impl Store {
         if got.contains_key(&k_credit) {
             return Ok(Attempt::Done(CreditOutcome::nothing()));
         }
-        let rate = got
-            .get(&k_settings)
-            .cloned()
-            .map(items::from_item::<DesoSettings>)
-            .transpose()?
-            .and_then(|s| s.usd_cents_per_deso);
-        let bonus = self.bonus_of(&mut got, &k_settings, k_country.as_ref())?;
+        let (bonus, settings) = self.bonus_of(&mut got, &k_settings, k_country.as_ref())?;
+        let rate = settings.usd_cents_per_deso;
         let now = clock::now();
         let not_counted = bonus.amounts(None);
 
@@ -561,8 +557,7 @@ impl Store {
             Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
                 Ok(Attempt::Done(CreditOutcome::nothing()))
             }
-            Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-            Err(TxError::Store(e)) => Err(e),
+            Err(e) => e.retry(),
         }
     }
 
@@ -604,32 +599,24 @@ impl Store {
             &e,
             false,
         )?];
-        let entry = |beneficiary: &UserId, role: &str, cents: u64, nanos: u64| LedgerEntry {
-            beneficiary: beneficiary.as_str().to_owned(),
-            referee: user.as_str().to_owned(),
-            role: role.to_owned(),
-            usd_cents: cents,
-            deso_nanos: nanos,
-            code: code.map(|(c, _)| c.as_str().to_owned()),
-            counted,
-        };
-        let referee = entry(user, "referee", referee_cents, referee_nanos);
-        tx.push(self.tx_put(
-            items::with_key(
-                items::to_item(&referee)?,
-                &keys::ledger(net, user, now.ns, user, "referee"),
-            ),
-            None,
-            &Expr::new(),
-            false,
-        )?);
+        // What the referee is owed, and what the referrer is owed when the referral counts.
+        let mut owed = vec![(user, "referee", referee_cents, referee_nanos)];
         if let (true, Some((_, owner))) = (counted, code) {
-            let referrer = entry(owner, "referrer", referrer_cents, referrer_nanos);
+            owed.push((owner, "referrer", referrer_cents, referrer_nanos));
+        }
+        for (beneficiary, role, cents, nanos) in owed {
+            let entry = LedgerEntry {
+                beneficiary: beneficiary.as_str().to_owned(),
+                referee: user.as_str().to_owned(),
+                role: role.to_owned(),
+                usd_cents: cents,
+                deso_nanos: nanos,
+                code: code.map(|(c, _)| c.as_str().to_owned()),
+                counted,
+            };
+            let key = keys::ledger(net, beneficiary, now.ns, user, role);
             tx.push(self.tx_put(
-                items::with_key(
-                    items::to_item(&referrer)?,
-                    &keys::ledger(net, owner, now.ns, user, "referrer"),
-                ),
+                items::with_key(items::to_item(&entry)?, &key),
                 None,
                 &Expr::new(),
                 false,
@@ -768,14 +755,13 @@ impl Store {
             }
         }
         for (owner, k) in per_owner {
-            tx.push(self.profile_gains_codes(net, owner, k, &now)?);
+            tx.push(self.profile_counts(net, owner, "codes", k, Seen::Unknown, &now)?);
         }
         let token = crate::auth::hash_key(&token_src)[..36].to_owned();
         match self.transact_with_token(tx, Some(token)).await {
             Ok(()) => Ok(Attempt::Done((created, updated))),
             // A new code collided, or a row changed since validation: build the batch again.
-            Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-            Err(TxError::Store(e)) => Err(e),
+            Err(e) => e.retry(),
         }
     }
 }

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::items::{self, count_attr, MembershipItem, ProfileItem, UserStatus};
-use super::{keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, TxError, MAX_TX_ITEMS};
+use super::users::Seen;
+use super::{keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, MAX_TX_ITEMS};
 use crate::clock;
 use crate::domain::graph::{check_link, plan_link, Descendant, LinkPlan, LinkRefusal, MemberView};
 use crate::domain::{Code, NetworkId, Program, ProgramId, ReferralCode, UserId, MAX_LEVELS};
@@ -308,8 +309,7 @@ impl Store {
                 user_was_new: allowed.snap.user_profile.is_none(),
             })),
             // Something moved under us: read again, and let the rules answer.
-            Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-            Err(TxError::Store(e)) => Err(e),
+            Err(e) => e.retry(),
         }
     }
 
@@ -365,8 +365,19 @@ impl Store {
         now: &clock::Now,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut tx = Vec::new();
-        tx.push(self.profile_join(req.net, req.user, snap.user_profile.as_ref(), now)?);
-        tx.push(self.profile_join(req.net, req.referrer, snap.ref_profile.as_ref(), now)?);
+        for (who, seen) in [
+            (req.user, &snap.user_profile),
+            (req.referrer, &snap.ref_profile),
+        ] {
+            tx.push(self.profile_counts(
+                req.net,
+                who,
+                "links",
+                1,
+                Seen::from(seen.as_ref()),
+                now,
+            )?);
+        }
 
         let mut e = Expr::new();
         let cond = format!("{} = {}", e.n("active"), e.v(AttributeValue::Bool(true)));
@@ -511,42 +522,6 @@ impl Store {
             )?);
         }
         Ok(tx)
-    }
-
-    /// A party to a link: created when new (status active), counted, and never banned.
-    fn profile_join(
-        &self,
-        net: &NetworkId,
-        user: &UserId,
-        seen: Option<&ProfileItem>,
-        now: &clock::Now,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let mut e = Expr::new();
-        let (update, cond) = match seen {
-            None => (
-                format!(
-                    "SET {} = {}, {} = {}, {} = {} ADD {} {}",
-                    e.n("user"),
-                    e.v(s(user.as_str())),
-                    e.n("status"),
-                    e.v(s(UserStatus::Active.as_str())),
-                    e.n("created_at"),
-                    e.v(s(&now.rfc3339)),
-                    e.n("links"),
-                    e.v(n(1))
-                ),
-                format!("attribute_not_exists({})", e.n(keys::PK)),
-            ),
-            Some(_) => (
-                format!("ADD {} {}", e.n("links"), e.v(n(1))),
-                format!(
-                    "{} = {}",
-                    e.n("status"),
-                    e.v(s(UserStatus::Active.as_str()))
-                ),
-            ),
-        };
-        self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
     }
 
     fn ancestor_update(

@@ -84,6 +84,14 @@ pub enum TxError {
 }
 
 impl TxError {
+    /// A cancelled transaction is tried again; a store failure is an error.
+    pub fn retry<T>(self) -> Result<Attempt<T>, StoreError> {
+        match self {
+            TxError::Cancelled(_) => Ok(Attempt::Retry),
+            TxError::Store(e) => Err(e),
+        }
+    }
+
     /// Item `i` failed its condition.
     pub fn condition_failed(reasons: &[CancellationReason], i: usize) -> bool {
         reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
@@ -347,7 +355,7 @@ impl Expr {
     }
 }
 
-fn built<T, E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn built<T, E: std::error::Error + Send + Sync + 'static>(
     r: Result<T, E>,
 ) -> Result<T, StoreError> {
     r.map_err(|e| StoreError::Other(Box::new(e)))

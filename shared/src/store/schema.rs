@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType,
 };
 
-use super::{keys, Store, StoreError};
+use super::{built, keys, Store, StoreError};
 
 /// (attribute, key type) of the table and of each GSI.
 pub const TABLE_KEYS: [(&str, &str); 2] = [(keys::PK, "HASH"), (keys::SK, "RANGE")];
@@ -13,12 +13,6 @@ pub const GSIS: [(&str, [(&str, &str); 2]); 1] = [(
     keys::GSI1,
     [(keys::GSI1PK, "HASH"), (keys::GSI1SK, "RANGE")],
 )];
-
-fn built<T, E: std::error::Error + Send + Sync + 'static>(
-    r: Result<T, E>,
-) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Other(Box::new(e)))
-}
 
 fn schema(pairs: &[(&str, &str)]) -> Result<Vec<KeySchemaElement>, StoreError> {
     pairs

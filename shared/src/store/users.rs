@@ -14,7 +14,57 @@ pub enum StatusOutcome {
     Banned,
 }
 
+/// What a transaction's read saw of a profile it updates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Absent,
+    Present,
+    /// Not read: either, as long as it is not banned.
+    Unknown,
+}
+
+impl Seen {
+    pub fn from(p: Option<&ProfileItem>) -> Seen {
+        if p.is_some() {
+            Seen::Present
+        } else {
+            Seen::Absent
+        }
+    }
+}
+
 impl Store {
+    /// A profile's `counter` (links or codes) grows by `k`: the profile is created active
+    /// when new, a banned one refuses, and what the read saw must still hold.
+    pub fn profile_counts(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+        counter: &str,
+        k: u64,
+        seen: Seen,
+        now: &clock::Now,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let st = e.n("status");
+        let active = e.v(s(UserStatus::Active.as_str()));
+        let update = format!(
+            "SET {u} = {uv}, {st} = if_not_exists({st}, {active}), {c} = if_not_exists({c}, {cv}) ADD {counter} {k}",
+            u = e.n("user"),
+            uv = e.v(s(user.as_str())),
+            c = e.n("created_at"),
+            cv = e.v(s(&now.rfc3339)),
+            counter = e.n(counter),
+            k = e.v(n(k)),
+        );
+        let cond = match seen {
+            Seen::Absent => format!("attribute_not_exists({})", e.n(keys::PK)),
+            Seen::Present => format!("{st} = {active}"),
+            Seen::Unknown => format!("attribute_not_exists({st}) OR {st} = {active}"),
+        };
+        self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
+    }
+
     pub async fn get_profile(
         &self,
         net: &NetworkId,
@@ -127,8 +177,7 @@ impl Store {
                     status: UserStatus::Banned,
                     created: false,
                 })),
-                Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-                Err(TxError::Store(e)) => Err(e),
+                Err(e) => e.retry(),
             }
         })
         .await
@@ -161,8 +210,7 @@ impl Store {
                     }))
                 }
                 // A concurrent write to the profile: try again.
-                Err(TxError::Cancelled(_)) => Ok(Attempt::Retry),
-                Err(TxError::Store(e)) => Err(e),
+                Err(e) => e.retry(),
             }
         })
         .await
