@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT=${SMOKE_PORT:-9100}
-KEY=smoke-key
+KEY=smoke-key-0123456789
 export TABLE_NAME=refnet-smoke DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST_LOG=warn
 export REFNET_DEMO_API_KEY=$KEY
 cargo build -q --workspace --bins

@@ -12,7 +12,7 @@ use shared::{clock, AppState, Config};
 const N: usize = 150;
 
 fn user(prefix: &str, i: usize) -> UserId {
-    UserId::try_from(format!("{prefix}{i}@bench.io").as_str()).expect("user")
+    UserId::from_stored(format!("{prefix}{i}@bench.io").as_str()).expect("user")
 }
 
 struct Sample {
@@ -147,7 +147,7 @@ async fn main() {
             .expect("link");
         assert!(matches!(out, LinkOutcome::Linked { created: true, .. }));
     });
-    let probe = shared::store::links::KeyProbe {
+    let probe = shared::store::api_keys::KeyProbe {
         key: shared::store::keys::api_key("none"),
     };
     measure!("user connections page of 50", _i, {

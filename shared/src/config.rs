@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::domain::ids::DesoNetwork;
 use crate::domain::{DesoPublicKey, NetworkId, ProgramId};
 
 #[derive(Clone, Debug)]
@@ -9,19 +10,53 @@ pub struct Config {
     pub table_name: String,
     /// How long one request may keep retrying conflicts and throttling.
     pub retry_budget: Duration,
+    /// The same for routes anyone may call: short, so anonymous load cannot hold functions.
+    pub public_retry_budget: Duration,
     pub deso_network_id: NetworkId,
     pub deso_program_id: ProgramId,
+    /// The DeSo network whose keys are users here; the other network's keys are refused.
+    pub deso_key_network: DesoNetwork,
     pub admin_public_keys: Vec<DesoPublicKey>,
     pub super_admin_public_keys: Vec<DesoPublicKey>,
+    /// Longest `exp - iat` an admin JWT may have.
+    pub admin_jwt_max_lifetime: Duration,
 }
 
-fn key_list(name: &str, v: Option<String>) -> Result<Vec<DesoPublicKey>, ConfigError> {
+/// Seeds whose keys the README and the sample events publish: never admins off a local stack.
+pub const PUBLISHED_ADMIN_SEEDS: [u8; 2] = [0xa1, 0xa2];
+
+fn key_list(
+    name: &str,
+    v: Option<String>,
+    network: DesoNetwork,
+) -> Result<Vec<DesoPublicKey>, ConfigError> {
     v.unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|k| !k.is_empty())
-        .map(|k| DesoPublicKey::try_from(k).map_err(|e| ConfigError(format!("{name}: {e}"))))
+        .map(|k| DesoPublicKey::parse(k, network).map_err(|e| ConfigError(format!("{name}: {e}"))))
         .collect()
+}
+
+fn millis(name: &str, v: Option<String>, default: u64) -> Result<Duration, ConfigError> {
+    match v {
+        Some(v) => v
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| ConfigError(format!("{name} must be a whole number of ms"))),
+        None => Ok(Duration::from_millis(default)),
+    }
+}
+
+/// Whether the DynamoDB endpoint is a local one (DynamoDB Local), not AWS.
+pub fn endpoint_is_local(endpoint: Option<&str>) -> bool {
+    let Some(e) = endpoint else { return false };
+    let rest = e
+        .strip_prefix("http://")
+        .or_else(|| e.strip_prefix("https://"))
+        .unwrap_or(e);
+    let host = rest.split(['/', ':']).next().unwrap_or("");
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]") || rest.starts_with("[::1]")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -38,27 +73,70 @@ impl Config {
         if !(3..=255).contains(&table_name.len()) {
             return Err(ConfigError("TABLE_NAME must be 3 to 255 characters".into()));
         }
-        let retry_ms = match get("RETRY_BUDGET_MS") {
-            Some(v) => v
-                .parse::<u64>()
-                .map_err(|_| ConfigError("RETRY_BUDGET_MS must be a whole number of ms".into()))?,
-            None => 10_000,
-        };
         let net = get("DESO_NETWORK_ID").unwrap_or_else(|| "demo".into());
         let prog = get("DESO_PROGRAM_ID").unwrap_or_else(|| "default".into());
-        Ok(Config {
+        let deso_key_network = match get("DESO_KEY_NETWORK") {
+            Some(v) => v
+                .parse::<DesoNetwork>()
+                .map_err(|e| ConfigError(format!("DESO_KEY_NETWORK {e}")))?,
+            None => DesoNetwork::Mainnet,
+        };
+        let lifetime = match get("ADMIN_JWT_MAX_LIFETIME_SECS") {
+            Some(v) => v.parse::<u64>().ok().filter(|s| *s > 0).ok_or_else(|| {
+                ConfigError("ADMIN_JWT_MAX_LIFETIME_SECS must be a positive whole number".into())
+            })?,
+            None => 3600,
+        };
+        let config = Config {
             table_name,
-            retry_budget: Duration::from_millis(retry_ms),
+            retry_budget: millis("RETRY_BUDGET_MS", get("RETRY_BUDGET_MS"), 10_000)?,
+            public_retry_budget: millis(
+                "PUBLIC_RETRY_BUDGET_MS",
+                get("PUBLIC_RETRY_BUDGET_MS"),
+                2_000,
+            )?,
             deso_network_id: NetworkId::try_from(net.as_str())
                 .map_err(|e| ConfigError(format!("DESO_NETWORK_ID: {e}")))?,
             deso_program_id: ProgramId::try_from(prog.as_str())
                 .map_err(|e| ConfigError(format!("DESO_PROGRAM_ID: {e}")))?,
-            admin_public_keys: key_list("ADMIN_PUBLIC_KEYS", get("ADMIN_PUBLIC_KEYS"))?,
+            deso_key_network,
+            admin_public_keys: key_list(
+                "ADMIN_PUBLIC_KEYS",
+                get("ADMIN_PUBLIC_KEYS"),
+                deso_key_network,
+            )?,
             super_admin_public_keys: key_list(
                 "SUPER_ADMIN_PUBLIC_KEYS",
                 get("SUPER_ADMIN_PUBLIC_KEYS"),
+                deso_key_network,
             )?,
-        })
+            admin_jwt_max_lifetime: Duration::from_secs(lifetime),
+        };
+        if !endpoint_is_local(get("AWS_ENDPOINT_URL_DYNAMODB").as_deref()) {
+            config.refuse_published_admins()?;
+        }
+        Ok(config)
+    }
+
+    /// The demo seeds are public: an admin key made from one is an open door on a real table.
+    fn refuse_published_admins(&self) -> Result<(), ConfigError> {
+        for seed in PUBLISHED_ADMIN_SEEDS {
+            let published =
+                crate::auth::deso::public_key_of_seed(&[seed; 32], self.deso_key_network);
+            if self
+                .admin_public_keys
+                .iter()
+                .chain(&self.super_admin_public_keys)
+                .any(|k| Some(k) == published.as_ref())
+            {
+                return Err(ConfigError(format!(
+                    "ADMIN_PUBLIC_KEYS/SUPER_ADMIN_PUBLIC_KEYS hold the published demo key of seed \
+                     {seed:02x}..{seed:02x}; it is refused unless AWS_ENDPOINT_URL_DYNAMODB is a \
+                     local endpoint"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -66,17 +144,62 @@ impl Config {
 mod tests {
     use super::*;
 
+    fn demo_admin() -> String {
+        crate::auth::deso::public_key_of_seed(&[0xa1; 32], DesoNetwork::Mainnet)
+            .unwrap()
+            .as_str()
+            .to_owned()
+    }
+
     #[test]
     fn defaults_and_errors() {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.table_name, "refnet");
         assert_eq!(c.deso_network_id.as_str(), "demo");
+        assert_eq!(c.deso_key_network, DesoNetwork::Mainnet);
+        assert_eq!(c.public_retry_budget, Duration::from_secs(2));
+        assert_eq!(c.admin_jwt_max_lifetime, Duration::from_secs(3600));
         let bad = Config::from_lookup(|k| (k == "DESO_NETWORK_ID").then(|| "a b".into()));
         assert!(bad.unwrap_err().to_string().contains("DESO_NETWORK_ID"));
         let bad = Config::from_lookup(|k| (k == "RETRY_BUDGET_MS").then(|| "x".into()));
         assert!(bad.is_err());
         let bad = Config::from_lookup(|k| (k == "ADMIN_PUBLIC_KEYS").then(|| "BC1YLbad".into()));
         assert!(bad.unwrap_err().to_string().contains("ADMIN_PUBLIC_KEYS"));
+        let bad = Config::from_lookup(|k| (k == "DESO_KEY_NETWORK").then(|| "devnet".into()));
+        assert!(bad.unwrap_err().to_string().contains("DESO_KEY_NETWORK"));
+        let bad = Config::from_lookup(|k| (k == "ADMIN_JWT_MAX_LIFETIME_SECS").then(|| "0".into()));
+        assert!(bad.is_err());
         assert!(c.admin_public_keys.is_empty());
+    }
+
+    #[test]
+    fn published_demo_admins_only_on_a_local_endpoint() {
+        let key = demo_admin();
+        let with = |endpoint: Option<&'static str>| {
+            let key = key.clone();
+            Config::from_lookup(move |k| match k {
+                "SUPER_ADMIN_PUBLIC_KEYS" => Some(key.clone()),
+                "AWS_ENDPOINT_URL_DYNAMODB" => endpoint.map(str::to_owned),
+                _ => None,
+            })
+        };
+        let e = with(None).unwrap_err().to_string();
+        assert!(e.contains("published demo key"), "{e}");
+        assert!(with(Some("https://dynamodb.us-east-1.amazonaws.com")).is_err());
+        assert!(with(Some("http://127.0.0.1.evil.example:8000")).is_err());
+        assert!(with(Some("http://127.0.0.1:8000")).is_ok());
+        assert!(with(Some("http://localhost:8000")).is_ok());
+    }
+
+    #[test]
+    fn keys_of_the_other_network_are_refused() {
+        let main = demo_admin();
+        let key = *DesoPublicKey::parse(&main, DesoNetwork::Mainnet)
+            .unwrap()
+            .key_bytes();
+        let test = DesoPublicKey::from_key_bytes(key, DesoNetwork::Testnet);
+        let t = test.as_str().to_owned();
+        let bad = Config::from_lookup(move |k| (k == "ADMIN_PUBLIC_KEYS").then(|| t.clone()));
+        assert!(bad.unwrap_err().to_string().contains("BC1YL"));
     }
 }

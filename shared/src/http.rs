@@ -83,7 +83,8 @@ impl From<DomainError> for ApiError {
     }
 }
 
-fn internal() -> ApiError {
+/// A failure the client cannot fix; nothing internal is said.
+pub fn internal() -> ApiError {
     ApiError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
@@ -247,15 +248,17 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, empty_ok: bool) -> Result<T
         .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")))
 }
 
-/// A path parameter: from the event, or else matched against `template` from the path's end
-/// (a stage prefix may come first).
+/// A path parameter, read from the raw (still percent-encoded) path by matching `template`
+/// from its end (a stage prefix may come first), and decoded exactly once. The event's
+/// `pathParameters` are not used: API Gateway hands them over decoded and the local emulator
+/// does not, so decoding them would be right in one place and wrong in the other.
 pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, ApiError> {
-    let raw = match req.path_parameters_ref().and_then(|p| p.first(name)) {
-        Some(v) => v.to_owned(),
-        None => match_template(req.uri().path(), template, name).ok_or_else(|| {
-            ApiError::bad_request("invalid_path", format!("the path lacks {name}"))
-        })?,
+    let raw_path = match req.raw_http_path() {
+        "" => req.uri().path(),
+        p => p,
     };
+    let raw = match_template(raw_path, template, name)
+        .ok_or_else(|| ApiError::bad_request("invalid_path", format!("the path lacks {name}")))?;
     percent_encoding::percent_decode_str(&raw)
         .decode_utf8()
         .map(|s| s.into_owned())

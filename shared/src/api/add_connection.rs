@@ -31,8 +31,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let net = network(&req, PATH)?;
     let prog = program_id(&req, PATH)?;
     let body: AddConnection = json_body(&req, false)?;
-    let user = user_field("user", &body.user)?;
-    let referrer = user_field("connection", &body.connection)?;
+    let user = user_field(state, "user", &body.user)?;
+    let referrer = user_field(state, "connection", &body.connection)?;
     let metadata = metadata_string(body.metadata)?;
     let outcome = state
         .store

@@ -8,9 +8,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 
-use super::{code_json, network, program_id, program_not_found};
-use crate::domain::UserId;
-use crate::http::{json_response, path_param, serve, ApiError};
+use super::{code_json, network, path_user, program_id, program_not_found};
+use crate::http::{json_response, serve, ApiError};
 use crate::store::codes::DefaultCode;
 use crate::{auth, AppState};
 
@@ -24,7 +23,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let probe = auth::probe(&req)?;
     let net = network(&req, PATH)?;
     let prog = program_id(&req, PATH)?;
-    let user = UserId::try_from(path_param(&req, PATH, "user")?.as_str())?;
+    let user = path_user(state, &req, PATH)?;
     let (head, codes) = tokio::join!(
         state.store.program_head(&net, &prog, &probe),
         state.store.user_codes(&net, &user, Some(&prog))

@@ -9,10 +9,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 
-use super::{network, program_id, program_not_found};
-use crate::domain::{Level, UserId};
+use super::{network, path_user, program_id, program_not_found};
+use crate::domain::Level;
 use crate::http::{
-    decode_cursor, encode_cursor, json_response, limit, path_param, query_param, serve, ApiError,
+    decode_cursor, encode_cursor, json_response, limit, query_param, serve, ApiError,
 };
 use crate::store::keys;
 use crate::store::links::Levels;
@@ -28,7 +28,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let probe = auth::probe(&req)?;
     let net = network(&req, PATH)?;
     let prog = program_id(&req, PATH)?;
-    let user = UserId::try_from(path_param(&req, PATH, "user")?.as_str())?;
+    let user = path_user(state, &req, PATH)?;
     let level = match query_param(&req, "level") {
         None => None,
         Some(v) => Some(

@@ -118,7 +118,21 @@ pub(crate) fn program_id(
 }
 
 /// A user id from a body field, with the field named in the error.
-pub(crate) fn user_field(field: &str, raw: &str) -> Result<UserId, ApiError> {
-    UserId::try_from(raw)
+pub(crate) fn user_field(
+    state: &crate::AppState,
+    field: &str,
+    raw: &str,
+) -> Result<UserId, ApiError> {
+    UserId::parse(raw, state.config.deso_key_network)
         .map_err(|e| ApiError::bad_request("invalid_user", format!("{field}: {e}")))
+}
+
+/// The `{user}` path parameter.
+pub(crate) fn path_user(
+    state: &crate::AppState,
+    req: &lambda_http::Request,
+    template: &str,
+) -> Result<UserId, ApiError> {
+    let raw = crate::http::path_param(req, template, "user")?;
+    Ok(UserId::parse(&raw, state.config.deso_key_network)?)
 }

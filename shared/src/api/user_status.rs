@@ -51,7 +51,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let probe = auth::probe(&req)?;
     let net = network(&req, PATH)?;
     let body: UserStatusBody = json_body(&req, false)?;
-    let user = user_field("user", &body.user)?;
+    let user = user_field(state, "user", &body.user)?;
     let change = match body.status_change.as_str() {
         "create_user" => Change::Create,
         "revoke_invite" => Change::Revoke,
@@ -64,9 +64,11 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         }
     };
     let referrer = match (&change, body.referrer.as_deref()) {
-        (Change::Create, Some(r)) if !r.trim().is_empty() => {
-            Some(parse_referrer(r, body.referral_program_id.as_deref())?)
-        }
+        (Change::Create, Some(r)) if !r.trim().is_empty() => Some(parse_referrer(
+            state,
+            r,
+            body.referral_program_id.as_deref(),
+        )?),
         _ => None,
     };
     let metadata = metadata_string(body.metadata)?;
@@ -88,10 +90,14 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     status_response(&user, outcome, None)
 }
 
-fn parse_referrer(raw: &str, program: Option<&str>) -> Result<Referrer, ApiError> {
+fn parse_referrer(
+    state: &AppState,
+    raw: &str,
+    program: Option<&str>,
+) -> Result<Referrer, ApiError> {
     let looks_like_user = raw.contains('@') || raw.trim().len() > crate::domain::ids::CODE_LEN;
     if looks_like_user {
-        let who = user_field("referrer", raw)?;
+        let who = user_field(state, "referrer", raw)?;
         let prog = program.ok_or_else(|| {
             ApiError::bad_request(
                 "missing_referral_program_id",

@@ -7,8 +7,7 @@ use lambda_http::Request;
 use sha2::{Digest, Sha256};
 
 use crate::http::ApiError;
-use crate::store::keys;
-use crate::store::links::{AuthFailure, KeyProbe};
+use crate::store::api_keys::{AuthFailure, KeyProbe};
 
 /// Keys are random 32-byte secrets, so a plain SHA-256 is enough to store them safely.
 pub fn hash_key(key: &str) -> String {
@@ -48,9 +47,7 @@ pub fn probe(req: &Request) -> Result<KeyProbe, ApiError> {
             "the Authorization header must be 'Bearer <key>'",
         ));
     }
-    Ok(KeyProbe {
-        key: keys::api_key(&hash_key(token)),
-    })
+    Ok(KeyProbe::of_hash(&hash_key(token)))
 }
 
 pub fn refused(f: AuthFailure) -> ApiError {

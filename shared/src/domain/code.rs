@@ -71,7 +71,7 @@ mod tests {
             code: ReferralCode::try_from("abcdefgh").unwrap(),
             network: NetworkId::try_from("n").unwrap(),
             program: ProgramId::try_from("p").unwrap(),
-            owner: UserId::try_from("o@x.io").unwrap(),
+            owner: UserId::from_stored("o@x.io").unwrap(),
             referrer_amount_usd_cents: 0,
             referee_amount_usd_cents: 0,
             max_referrals: max,

@@ -166,7 +166,7 @@ mod tests {
     use super::*;
 
     fn u(n: usize) -> UserId {
-        UserId::try_from(format!("u{n}@example.com").as_str()).unwrap()
+        UserId::from_stored(format!("u{n}@example.com").as_str()).unwrap()
     }
 
     /// Members of a chain u0 <- u1 <- ... <- u(n-1): u(i)'s referrer is u(i-1).

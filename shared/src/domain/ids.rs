@@ -49,32 +49,49 @@ macro_rules! slug_id {
 slug_id!(NetworkId, "network_id");
 slug_id!(ProgramId, "program_id");
 
-/// An email address, trimmed and lower-cased.
+/// An email address: trimmed, ASCII letters lower-cased, nothing else folded.
+///
+/// Text that NFKC normalisation would change is refused, so a lookalike (the Kelvin sign
+/// U+212A for `K`, fullwidth letters) can never name another user.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Email(String);
+
+impl Email {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl TryFrom<&str> for Email {
     type Error = DomainError;
     fn try_from(s: &str) -> Result<Self, DomainError> {
-        let norm = s.trim().to_lowercase();
-        let bad = || {
+        let bad = |why: &str| {
             DomainError::invalid(
                 "invalid_user",
-                "user must be an email address or a DeSo public key (base58check)",
+                &format!("user must be an email address or a DeSo public key (base58check): {why}"),
             )
         };
-        if norm.len() > 254 || norm.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad());
+        let t = s.trim();
+        if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("too long, or has spaces or control characters"));
         }
+        if !icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().is_normalized(t) {
+            return Err(bad(
+                "it changes under Unicode NFKC normalisation (a lookalike character)",
+            ));
+        }
+        let norm = t.to_ascii_lowercase();
         let parsed = email_address::EmailAddress::parse_with_options(
             &norm,
             email_address::Options::default().without_display_text(),
         )
-        .map_err(|_| bad())?;
+        .map_err(|_| bad("not an email address"))?;
         // A deliverable address has a dotted domain; "a@localhost" is almost always a typo.
-        if !parsed.domain().contains('.') || parsed.domain().starts_with('[') {
-            return Err(bad());
+        let domain = parsed.domain();
+        if !domain.contains('.') || domain.starts_with('[') {
+            return Err(bad("the domain needs a dot"));
         }
+        idna::domain_to_ascii_strict(domain).map_err(|_| bad("the domain is not valid IDNA"))?;
         Ok(Email(norm))
     }
 }
@@ -83,7 +100,58 @@ impl TryFrom<&str> for Email {
 pub const DESO_MAINNET_PREFIX: [u8; 3] = [0xcd, 0x14, 0x00];
 pub const DESO_TESTNET_PREFIX: [u8; 3] = [0x11, 0xc2, 0x00];
 
-/// A DeSo public key in base58check: 3-byte prefix, 33-byte compressed key, checksum.
+/// The DeSo network whose keys a deployment serves. One private key is one user: the other
+/// network's text for the same key is refused, never taken as a second user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum DesoNetwork {
+    #[default]
+    Mainnet,
+    Testnet,
+}
+
+impl DesoNetwork {
+    pub fn prefix(self) -> [u8; 3] {
+        match self {
+            DesoNetwork::Mainnet => DESO_MAINNET_PREFIX,
+            DesoNetwork::Testnet => DESO_TESTNET_PREFIX,
+        }
+    }
+
+    /// How the text of this network's keys begins.
+    pub fn text_prefix(self) -> &'static str {
+        match self {
+            DesoNetwork::Mainnet => "BC1YL",
+            DesoNetwork::Testnet => "tBC",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DesoNetwork::Mainnet => "mainnet",
+            DesoNetwork::Testnet => "testnet",
+        }
+    }
+
+    fn of_prefix(p: &[u8]) -> Option<DesoNetwork> {
+        [DesoNetwork::Mainnet, DesoNetwork::Testnet]
+            .into_iter()
+            .find(|n| n.prefix() == p)
+    }
+}
+
+impl std::str::FromStr for DesoNetwork {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "mainnet" => Ok(DesoNetwork::Mainnet),
+            "testnet" => Ok(DesoNetwork::Testnet),
+            _ => Err("must be mainnet or testnet".into()),
+        }
+    }
+}
+
+/// A DeSo public key in base58check: 3-byte prefix, 33-byte compressed key, checksum. Its
+/// text is the canonical one of its network, so equal keys have equal text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DesoPublicKey {
     text: String,
@@ -98,41 +166,67 @@ impl DesoPublicKey {
     pub fn key_bytes(&self) -> &[u8; 33] {
         &self.key
     }
+
+    /// The canonical text of `key` on `network`.
+    pub fn from_key_bytes(key: [u8; 33], network: DesoNetwork) -> DesoPublicKey {
+        let mut payload = network.prefix().to_vec();
+        payload.extend_from_slice(&key);
+        DesoPublicKey {
+            text: bs58::encode(payload).with_check().into_string(),
+            key,
+        }
+    }
+
+    /// A key from a request: it must be of the network this deployment serves.
+    pub fn parse(s: &str, network: DesoNetwork) -> Result<Self, DomainError> {
+        let (found, key) = decode_key(s)?;
+        if found != network {
+            return Err(DomainError::invalid(
+                "invalid_user",
+                &format!(
+                    "invalid DeSo public key: this service takes DeSo {} keys, which start with {}; \
+                     this one is a {} key",
+                    network.name(),
+                    network.text_prefix(),
+                    found.name()
+                ),
+            ));
+        }
+        Ok(Self::from_key_bytes(key, network))
+    }
+
+    /// A key the store wrote: it was checked when it came in.
+    pub fn from_stored(s: &str) -> Result<Self, DomainError> {
+        let (network, key) = decode_key(s)?;
+        Ok(Self::from_key_bytes(key, network))
+    }
 }
 
-impl TryFrom<&str> for DesoPublicKey {
-    type Error = DomainError;
-    fn try_from(s: &str) -> Result<Self, DomainError> {
-        let bad = |why: &str| {
-            DomainError::invalid("invalid_user", &format!("invalid DeSo public key: {why}"))
-        };
-        if s.len() > 64 {
-            return Err(bad("too long"));
-        }
-        let bytes = bs58::decode(s)
-            .with_check(None)
-            .into_vec()
-            .map_err(|e| match e {
-                bs58::decode::Error::InvalidChecksum { .. } => bad("checksum mismatch"),
-                _ => bad("not base58check"),
-            })?;
-        if bytes.len() != 36 {
-            return Err(bad("expected a 3-byte prefix and a 33-byte key"));
-        }
-        let (prefix, key) = bytes.split_at(3);
-        if prefix != DESO_MAINNET_PREFIX && prefix != DESO_TESTNET_PREFIX {
-            return Err(bad("unknown network prefix"));
-        }
-        if key[0] != 0x02 && key[0] != 0x03 {
-            return Err(bad("not a compressed secp256k1 key"));
-        }
-        let mut k = [0u8; 33];
-        k.copy_from_slice(key);
-        Ok(DesoPublicKey {
-            text: s.to_owned(),
-            key: k,
-        })
+fn decode_key(s: &str) -> Result<(DesoNetwork, [u8; 33]), DomainError> {
+    let bad = |why: &str| {
+        DomainError::invalid("invalid_user", &format!("invalid DeSo public key: {why}"))
+    };
+    if s.len() > 64 {
+        return Err(bad("too long"));
     }
+    let bytes = bs58::decode(s)
+        .with_check(None)
+        .into_vec()
+        .map_err(|e| match e {
+            bs58::decode::Error::InvalidChecksum { .. } => bad("checksum mismatch"),
+            _ => bad("not base58check"),
+        })?;
+    if bytes.len() != 36 {
+        return Err(bad("expected a 3-byte prefix and a 33-byte key"));
+    }
+    let (prefix, key) = bytes.split_at(3);
+    let network = DesoNetwork::of_prefix(prefix).ok_or_else(|| bad("unknown network prefix"))?;
+    if key[0] != 0x02 && key[0] != 0x03 {
+        return Err(bad("not a compressed secp256k1 key"));
+    }
+    let mut k = [0u8; 33];
+    k.copy_from_slice(key);
+    Ok((network, k))
 }
 
 /// A user of a network: an email address or a DeSo public key.
@@ -155,11 +249,21 @@ impl UserId {
             UserId::Email(_) => None,
         }
     }
-}
 
-impl TryFrom<&str> for UserId {
-    type Error = DomainError;
-    fn try_from(s: &str) -> Result<Self, DomainError> {
+    /// A user named in a request: an email, or a DeSo key of `network`.
+    pub fn parse(s: &str, network: DesoNetwork) -> Result<Self, DomainError> {
+        Self::classify(s, |k| DesoPublicKey::parse(k, network))
+    }
+
+    /// A user id the store wrote.
+    pub fn from_stored(s: &str) -> Result<Self, DomainError> {
+        Self::classify(s, DesoPublicKey::from_stored)
+    }
+
+    fn classify(
+        s: &str,
+        key: impl FnOnce(&str) -> Result<DesoPublicKey, DomainError>,
+    ) -> Result<Self, DomainError> {
         if s.contains('@') {
             Email::try_from(s).map(UserId::Email)
         } else if s.trim().is_empty() {
@@ -168,7 +272,7 @@ impl TryFrom<&str> for UserId {
                 "user must be an email address or a DeSo public key (base58check)",
             ))
         } else {
-            DesoPublicKey::try_from(s.trim()).map(UserId::Deso)
+            key(s.trim()).map(UserId::Deso)
         }
     }
 }
@@ -272,23 +376,46 @@ mod tests {
         assert!(ProgramId::try_from(&"x".repeat(65)[..]).is_err());
     }
 
+    const NET: DesoNetwork = DesoNetwork::Mainnet;
+
+    fn user(s: &str) -> Result<UserId, DomainError> {
+        UserId::parse(s, NET)
+    }
+
     #[test]
     fn emails_are_trimmed_and_lowercased() {
-        let u = UserId::try_from("  Alice@Example.COM ").unwrap();
+        let u = user("  Alice@Example.COM ").unwrap();
         assert_eq!(u.as_str(), "alice@example.com");
-        assert!(UserId::try_from("not-an-email@").is_err());
-        assert!(UserId::try_from("a@b").is_err());
-        assert!(UserId::try_from("a b@example.com").is_err());
-        assert!(UserId::try_from("@example.com").is_err());
-        assert!(UserId::try_from("").is_err());
-        assert!(UserId::try_from(&format!("{}@example.com", "a".repeat(250))[..]).is_err());
+        assert!(user("not-an-email@").is_err());
+        assert!(user("a@b").is_err());
+        assert!(user("a b@example.com").is_err());
+        assert!(user("@example.com").is_err());
+        assert!(user("").is_err());
+        assert!(user(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn lookalike_emails_never_fold_onto_others() {
+        // The Kelvin sign lower-cases to 'k' under full Unicode rules: refused, not folded.
+        let kelvin = user("\u{212a}@example.com").unwrap_err();
+        assert!(kelvin.to_string().contains("NFKC"), "{kelvin}");
+        // fullwidth letters and ligatures change under NFKC too
+        assert!(user("\u{ff41}@example.com").is_err());
+        assert!(user("\u{fb01}x@example.com").is_err());
+        // non-ASCII letters keep their case: only ASCII is folded
+        let u = user("J\u{c4}@example.com").unwrap();
+        assert_eq!(u.as_str(), "j\u{c4}@example.com");
+        // the domain must be valid IDNA
+        assert!(user("a@exa_mple.com").is_err());
+        assert!(user("a@-example.com").is_err());
+        assert!(user("a@b\u{fc}cher.de").is_ok());
     }
 
     #[test]
     fn deso_keys_checked() {
         let k = sample_deso_key();
         assert!(k.starts_with("BC1YL"), "{k}");
-        let u = UserId::try_from(k.as_str()).unwrap();
+        let u = user(k.as_str()).unwrap();
         assert_eq!(u.as_str(), k);
         assert_eq!(u.deso_key().unwrap().key_bytes()[0], 0x02);
         // flip one character: the checksum no longer matches
@@ -296,14 +423,35 @@ mod tests {
         let i = bad.len() - 3;
         bad[i] = if bad[i] == 'a' { 'b' } else { 'a' };
         let bad: String = bad.into_iter().collect();
-        let err = UserId::try_from(bad.as_str()).unwrap_err();
+        let err = user(bad.as_str()).unwrap_err();
         assert!(err.to_string().contains("DeSo"), "{err}");
         // right checksum, wrong prefix
         let mut payload = vec![1u8, 2, 3, 0x02];
         payload.extend_from_slice(&[7u8; 32]);
         let wrong = bs58::encode(payload).with_check().into_string();
-        assert!(UserId::try_from(wrong.as_str()).is_err());
-        assert!(UserId::try_from("BC1YLnotakey").is_err());
+        assert!(user(wrong.as_str()).is_err());
+        assert!(user("BC1YLnotakey").is_err());
+    }
+
+    #[test]
+    fn one_key_is_one_user_on_one_network() {
+        let main = sample_deso_key();
+        let key = *DesoPublicKey::parse(&main, NET).unwrap().key_bytes();
+        let test = DesoPublicKey::from_key_bytes(key, DesoNetwork::Testnet);
+        assert!(test.as_str().starts_with("tBC"), "{}", test.as_str());
+        // the testnet text of a mainnet deployment's user is refused, naming the prefix
+        let e = user(test.as_str()).unwrap_err().to_string();
+        assert!(e.contains("BC1YL") && e.contains("mainnet"), "{e}");
+        // and the other way round
+        assert!(UserId::parse(&main, DesoNetwork::Testnet).is_err());
+        assert!(UserId::parse(test.as_str(), DesoNetwork::Testnet).is_ok());
+        // stored ids read back whatever their network
+        assert_eq!(
+            UserId::from_stored(test.as_str()).unwrap().as_str(),
+            test.as_str()
+        );
+        assert_eq!("testnet".parse::<DesoNetwork>(), Ok(DesoNetwork::Testnet));
+        assert!("devnet".parse::<DesoNetwork>().is_err());
     }
 
     #[test]

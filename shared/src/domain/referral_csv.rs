@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use super::ids::DesoNetwork;
 use super::{DesoPublicKey, ReferralCode};
 
 pub const HEADER: [&str; 13] = [
@@ -33,6 +34,15 @@ const READ: [&str; 8] = [
 ];
 
 pub const MAX_ROWS: usize = 1000;
+
+/// A cell as a spreadsheet can open it safely: one that a spreadsheet would run as a formula
+/// (leading `=`, `+`, `-`, `@`, tab or CR) gets a leading apostrophe.
+pub fn safe_cell(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
 pub const MAX_USD_CENTS: u64 = 100_000;
 
 /// One validated data row. `row` counts from 1, the header being row 1.
@@ -90,8 +100,9 @@ fn cents(row: usize, col: &str, v: &str) -> Result<u32, CsvError> {
     Ok(n as u32)
 }
 
-/// Parses and checks a whole file; the first bad row is the error.
-pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
+/// Parses and checks a whole file; the first bad row is the error. Owner keys must be of
+/// `network`.
+pub fn parse(text: &str, network: DesoNetwork) -> Result<Vec<CsvRow>, CsvError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -136,7 +147,7 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
         let owner = match get(1).trim() {
             "" => None,
             k => Some(
-                DesoPublicKey::try_from(k)
+                DesoPublicKey::parse(k, network)
                     .map_err(|e| err(row, format!("ReferrerPKIDBase58Check: {e}")))?,
             ),
         };
@@ -165,6 +176,10 @@ pub fn parse(text: &str) -> Result<Vec<CsvRow>, CsvError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_main(text: &str) -> Result<Vec<CsvRow>, CsvError> {
+        parse(text, DesoNetwork::Mainnet)
+    }
 
     fn key() -> String {
         let mut payload = crate::domain::ids::DESO_MAINNET_PREFIX.to_vec();
@@ -197,7 +212,7 @@ mod tests {
                 "1,2,0,true,5,4,9,9,1700000000000000000,false",
             ),
         ]);
-        let rows = parse(&text).unwrap();
+        let rows = parse_main(&text).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].row, 2);
         assert_eq!(rows[0].hash, None);
@@ -235,7 +250,7 @@ mod tests {
         ];
         for (bad, why) in cases {
             let text = file(&[row("", &k, "1,1,1,false,,,,,,"), bad.clone()]);
-            let e = parse(&text).unwrap_err();
+            let e = parse_main(&text).unwrap_err();
             assert_eq!(e.row, 3, "{bad}");
             assert!(e.message.contains(why), "{bad}: {e}");
         }
@@ -243,21 +258,33 @@ mod tests {
             row("abcdefgh", "", "1,1,1,false,,,,,,"),
             row("abcdefgh", "", "1,1,1,false,,,,,,"),
         ]);
-        assert_eq!(parse(&dup).unwrap_err().row, 3);
+        assert_eq!(parse_main(&dup).unwrap_err().row, 3);
     }
 
     #[test]
     fn header_and_size() {
-        let e = parse("ReferralHashBase58,Username\n,").unwrap_err();
+        let e = parse_main("ReferralHashBase58,Username\n,").unwrap_err();
         assert_eq!(e.row, 1);
         assert!(e.message.contains("ReferrerPKIDBase58Check"));
         let k = key();
         let many: Vec<String> = (0..=MAX_ROWS)
             .map(|_| row("", &k, "1,1,1,false,,,,,,"))
             .collect();
-        let e = parse(&file(&many)).unwrap_err();
+        let e = parse_main(&file(&many)).unwrap_err();
         assert_eq!(e.row, MAX_ROWS + 2);
-        assert!(parse(&file(&many[..MAX_ROWS])).is_ok());
-        assert_eq!(parse(&file(&[])).unwrap(), vec![]);
+        assert!(parse_main(&file(&many[..MAX_ROWS])).is_ok());
+        assert_eq!(parse_main(&file(&[])).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn formulas_never_start_a_cell() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            let c = safe_cell(bad.to_owned());
+            assert!(c.starts_with('\''), "{bad:?}");
+            assert_eq!(&c[1..], bad);
+        }
+        for fine in ["", "abc", "123", "BC1YLxyz", "true"] {
+            assert_eq!(safe_cell(fine.to_owned()), fine);
+        }
     }
 }

@@ -654,16 +654,19 @@ impl Store {
     }
 
     /// Writes a validated upload in transactions of whole rows. Each transaction carries a
-    /// token derived from its content, so a retried one is applied once.
+    /// token derived from `upload` (random, drawn once per request), its batch number and its
+    /// content: a retried batch applies once, and a later upload of the same file applies again.
     pub async fn apply_csv(
         &self,
         net: &NetworkId,
         program: &ProgramId,
         rows: &[(CsvRow, UserId)],
+        upload: &[u8; 16],
     ) -> Result<(usize, usize), StoreError> {
         let mut created = 0;
         let mut updated = 0;
         let mut start = 0;
+        let mut batch_no = 0u32;
         while start < rows.len() {
             // Whole rows while they fit: a new code is 2 items, plus one profile per owner.
             let mut end = start;
@@ -687,8 +690,9 @@ impl Store {
             }
             let batch = &rows[start..end];
             let (c, u) = self
-                .retrying(|_| self.csv_batch(net, program, batch))
+                .retrying(|_| self.csv_batch(net, program, batch, upload, batch_no))
                 .await?;
+            batch_no += 1;
             created += c;
             updated += u;
             start = end;
@@ -701,6 +705,8 @@ impl Store {
         net: &NetworkId,
         program: &ProgramId,
         batch: &[(CsvRow, UserId)],
+        upload: &[u8; 16],
+        batch_no: u32,
     ) -> Result<Attempt<(usize, usize)>, StoreError> {
         let now = clock::now();
         let mut tx = Vec::new();
@@ -757,13 +763,27 @@ impl Store {
         for (owner, k) in per_owner {
             tx.push(self.profile_counts(net, owner, "codes", k, Seen::Unknown, &now)?);
         }
-        let token = crate::auth::hash_key(&token_src)[..36].to_owned();
+        let token = csv_token(upload, batch_no, &token_src);
         match self.transact_with_token(tx, Some(token)).await {
             Ok(()) => Ok(Attempt::Done((created, updated))),
             // A new code collided, or a row changed since validation: build the batch again.
             Err(e) => e.retry(),
         }
     }
+}
+
+/// A TransactWriteItems token (at most 36 characters) for one batch of one upload.
+fn csv_token(upload: &[u8; 16], batch_no: u32, content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(upload);
+    h.update(batch_no.to_be_bytes());
+    h.update(content.as_bytes());
+    h.finalize()
+        .iter()
+        .take(18)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// SET of an admin's code fields; the stats stay.

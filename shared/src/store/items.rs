@@ -19,7 +19,7 @@ fn corrupt(what: &str) -> StoreError {
 }
 
 pub fn user_id(s: &str) -> Result<UserId, StoreError> {
-    UserId::try_from(s).map_err(|_| corrupt("user id"))
+    UserId::from_stored(s).map_err(|_| corrupt("user id"))
 }
 
 #[derive(Debug, Serialize, Deserialize)]

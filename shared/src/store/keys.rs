@@ -163,8 +163,8 @@ mod tests {
     fn edge_keys_round_trip() {
         let net = NetworkId::try_from("n").unwrap();
         let prog = ProgramId::try_from("p").unwrap();
-        let a = UserId::try_from("a@x.io").unwrap();
-        let b = UserId::try_from("b#c@x.io").unwrap();
+        let a = UserId::from_stored("a@x.io").unwrap();
+        let b = UserId::from_stored("b#c@x.io").unwrap();
         let (_, sk) = downline_edge(&net, &prog, &a, 3, 42, &b);
         assert_eq!(parse_edge_sk(&sk), Some((3, 42, "b#c@x.io")));
         assert!(sk.starts_with(&level_prefix(3)));

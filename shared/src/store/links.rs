@@ -4,40 +4,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
+use super::api_keys::{check_key, AuthFailure, KeyProbe};
 use super::items::{self, count_attr, MembershipItem, ProfileItem, UserStatus};
 use super::users::Seen;
 use super::{keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, MAX_TX_ITEMS};
 use crate::clock;
 use crate::domain::graph::{check_link, plan_link, Descendant, LinkPlan, LinkRefusal, MemberView};
 use crate::domain::{Code, NetworkId, Program, ProgramId, ReferralCode, UserId, MAX_LEVELS};
-
-/// Who is asking, checked against the key item read in the same round trip.
-#[derive(Clone, Debug)]
-pub struct KeyProbe {
-    pub key: Key,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AuthFailure {
-    UnknownKey,
-    OtherNetwork,
-}
-
-/// The network an API key item belongs to, if the item is one.
-pub fn key_network(item: Option<&Item>) -> Option<String> {
-    match item?.get("network_id")? {
-        AttributeValue::S(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-pub fn check_key(item: Option<&Item>, net: &NetworkId) -> Result<(), AuthFailure> {
-    match key_network(item) {
-        None => Err(AuthFailure::UnknownKey),
-        Some(n) if n == net.as_str() => Ok(()),
-        Some(_) => Err(AuthFailure::OtherNetwork),
-    }
-}
 
 pub struct LinkRequest<'a> {
     pub net: &'a NetworkId,

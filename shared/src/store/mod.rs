@@ -1,13 +1,13 @@
 //! The only place that knows DynamoDB: key layout, item mapping, queries, transactions,
 //! error classification.
 
+pub mod api_keys;
 pub mod codes;
 pub mod deso;
 pub mod items;
 pub mod keys;
 pub mod links;
 pub mod metrics;
-pub mod networks;
 pub mod programs;
 pub mod schema;
 pub mod users;

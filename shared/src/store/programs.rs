@@ -3,7 +3,6 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::items::{self, ProgramItem};
-use super::links::{check_key, AuthFailure, KeyProbe};
 use super::{keys, s, Expr, Store, StoreError};
 use crate::domain::{NetworkId, Program, ProgramId, ProgramPatch};
 
@@ -13,16 +12,6 @@ pub struct ProgramsPage {
 }
 
 impl Store {
-    /// One GetItem: the network of an API key.
-    pub async fn authenticate(
-        &self,
-        probe: &KeyProbe,
-        net: &NetworkId,
-    ) -> Result<Result<(), AuthFailure>, StoreError> {
-        let item = self.get(&probe.key).await?;
-        Ok(check_key(item.as_ref(), net))
-    }
-
     pub async fn get_program(
         &self,
         net: &NetworkId,

@@ -4,9 +4,9 @@ use shared::domain::{NetworkId, UserId};
 
 use crate::harness::{as_admin, as_user, deso_jwt, deso_public_key, App, ADMIN, SUPER_ADMIN};
 
-const OWNER: u8 = 0x21;
+pub const OWNER: u8 = 0x21;
 
-async fn create_hash(app: &App, owner: u8, referee: u64, referrer: u64, max: u64) -> String {
+pub async fn create_hash(app: &App, owner: u8, referee: u64, referrer: u64, max: u64) -> String {
     let (s, v) = app
         .deso(
             "admin/create-referral-hash",
@@ -24,7 +24,7 @@ async fn create_hash(app: &App, owner: u8, referee: u64, referrer: u64, max: u64
         .to_owned()
 }
 
-async fn info(app: &App, owner: u8) -> Value {
+pub async fn info(app: &App, owner: u8) -> Value {
     let (s, v) = app
         .deso(
             "admin/get-all-referral-info-for-user",
@@ -38,7 +38,7 @@ async fn info(app: &App, owner: u8) -> Value {
     v
 }
 
-async fn setting(app: &App, route: &str, field: &str, value: u64) {
+pub async fn setting(app: &App, route: &str, field: &str, value: u64) {
     let (s, v) = app
         .deso(route, as_admin(SUPER_ADMIN, json!({ field: value })))
         .await;
@@ -47,7 +47,7 @@ async fn setting(app: &App, route: &str, field: &str, value: u64) {
 }
 
 /// The exchange rate, the default referee bonus and the default kickback.
-async fn money(app: &App, cents_per_deso: u64, jumio: u64, kickback: u64) {
+pub async fn money(app: &App, cents_per_deso: u64, jumio: u64, kickback: u64) {
     setting(
         app,
         "admin/set-usd-cents-to-deso-reserve-exchange-rate",
@@ -177,7 +177,7 @@ async fn referral_info_uses_deso_s_spelling() {
     assert_eq!(i["ReferralHashBase58"], code.as_str());
     let pkid = i["ReferrerPKID"].as_array().unwrap();
     assert_eq!(pkid.len(), 33);
-    let key = shared::domain::DesoPublicKey::try_from(deso_public_key(OWNER).as_str()).unwrap();
+    let key = shared::domain::DesoPublicKey::from_stored(deso_public_key(OWNER).as_str()).unwrap();
     assert_eq!(
         pkid.iter()
             .map(|b| b.as_u64().unwrap() as u8)
@@ -412,7 +412,7 @@ async fn update_keeps_stats_and_applies_the_cap() {
     assert_eq!(r["Info"]["NumJumioAttempts"], 1, "stats are kept");
 }
 
-fn code_info(v: &Value, code: &str) -> Value {
+pub fn code_info(v: &Value, code: &str) -> Value {
     v["ReferralInfoResponses"]
         .as_array()
         .unwrap()
@@ -703,7 +703,7 @@ async fn concurrent_crediting_never_overshoots() {
 
     // the ledger agrees with the counters
     let net = NetworkId::try_from(app.net.as_str()).unwrap();
-    let owner = UserId::try_from(deso_public_key(OWNER).as_str()).unwrap();
+    let owner = UserId::from_stored(deso_public_key(OWNER).as_str()).unwrap();
     let paid = app.state.store.ledger(&net, &owner).await.unwrap();
     assert_eq!(paid.len(), 10, "exactly 10 referrer payments");
     let kick: u64 = paid.iter().map(|e| e.deso_nanos).sum();
@@ -711,7 +711,7 @@ async fn concurrent_crediting_never_overshoots() {
     let mut referee_counted = 0u64;
     let mut referee_entries = 0;
     for u in &users {
-        let who = UserId::try_from(deso_public_key(*u).as_str()).unwrap();
+        let who = UserId::from_stored(deso_public_key(*u).as_str()).unwrap();
         for e in app.state.store.ledger(&net, &who).await.unwrap() {
             referee_entries += 1;
             if e.counted {
@@ -725,7 +725,7 @@ async fn concurrent_crediting_never_overshoots() {
     assert_eq!(owner_view["downline_counts"]["1"], 10);
 }
 
-fn multipart(admin: u8, csv: &str) -> (String, String) {
+pub fn multipart(admin: u8, csv: &str) -> (String, String) {
     let b = "XrefnetBoundaryX";
     let body = format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"AdminPublicKey\"\r\n\r\n{}\r\n--{b}\r\nContent-Disposition: form-data; name=\"JWT\"\r\n\r\n{}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n",
@@ -735,13 +735,13 @@ fn multipart(admin: u8, csv: &str) -> (String, String) {
     (body, format!("multipart/form-data; boundary={b}"))
 }
 
-async fn upload(app: &App, admin: u8, csv: &str) -> (u16, Value) {
+pub async fn upload(app: &App, admin: u8, csv: &str) -> (u16, Value) {
     let (body, ct) = multipart(admin, csv);
     app.deso_raw("admin/upload-referral-csv", body, &[("content-type", &ct)])
         .await
 }
 
-async fn download(app: &App) -> Vec<Vec<String>> {
+pub async fn download(app: &App) -> Vec<Vec<String>> {
     let (s, v) = app
         .deso(
             "admin/download-referral-csv",

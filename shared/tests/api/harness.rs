@@ -12,6 +12,41 @@ use shared::{auth, AppState, Config};
 
 pub const TABLE: &str = "refnet-test";
 
+/// Everything the handlers log in this test process, as the JSON lines Lambda would see.
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut l) = LOGS.lock() {
+            l.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Routes the handlers' logs into a buffer, once per process, at the level Lambda runs them.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_current_span(true)
+            .with_writer(|| Capture)
+            .try_init();
+    });
+}
+
+/// The log output so far.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().map(|l| l.clone()).unwrap_or_default()).into_owned()
+}
+
 pub struct App {
     pub state: &'static AppState,
     pub calls: CallCounter,
@@ -54,6 +89,7 @@ impl App {
 
     /// A fresh network with its own key and no program.
     pub async fn bare() -> App {
+        capture_logs();
         let calls = CallCounter::default();
         let client = client(&calls).await;
         let net = unique("n");
@@ -64,6 +100,7 @@ impl App {
             "DESO_PROGRAM_ID" => Some("p".into()),
             "SUPER_ADMIN_PUBLIC_KEYS" => Some(deso_public_key(SUPER_ADMIN)),
             "ADMIN_PUBLIC_KEYS" => Some(deso_public_key(ADMIN)),
+            "AWS_ENDPOINT_URL_DYNAMODB" => std::env::var(k).ok(),
             _ => None,
         })
         .expect("config");

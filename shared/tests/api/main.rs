@@ -8,4 +8,5 @@ mod connections;
 mod deso;
 mod programs;
 mod robustness;
+mod security;
 mod user_status;

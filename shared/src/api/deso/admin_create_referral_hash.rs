@@ -27,7 +27,11 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Create = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let owner = UserId::Deso(deso_key("UserPublicKeyBase58Check", &body.user)?);
+    let owner = UserId::Deso(deso_key(
+        &state.config,
+        "UserPublicKeyBase58Check",
+        &body.user,
+    )?);
     let config = body.config.validate()?;
     let cfg = &state.config;
     match state

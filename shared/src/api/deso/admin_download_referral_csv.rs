@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{admin, ok, AdminCred, Role};
-use crate::domain::referral_csv::HEADER;
+use crate::domain::referral_csv::{safe_cell, HEADER};
 use crate::domain::Code;
 use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
@@ -22,7 +22,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 
 /// One CSV row of a code, in HEADER's order. Refnet keeps no usernames.
 pub fn csv_row(c: &Code) -> Vec<String> {
-    vec![
+    let cells = vec![
         c.code.as_str().to_owned(),
         String::new(),
         c.owner
@@ -39,7 +39,8 @@ pub fn csv_row(c: &Code) -> Vec<String> {
         c.total_referee_deso_nanos.to_string(),
         c.created_ns.to_string(),
         c.active.to_string(),
-    ]
+    ];
+    cells.into_iter().map(safe_cell).collect()
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {

@@ -25,7 +25,11 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Query = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let owner = UserId::Deso(deso_key("UserPublicKeyBase58Check", &body.user)?);
+    let owner = UserId::Deso(deso_key(
+        &state.config,
+        "UserPublicKeyBase58Check",
+        &body.user,
+    )?);
     let codes = state
         .store
         .user_codes(&state.config.deso_network_id, &owner, None)

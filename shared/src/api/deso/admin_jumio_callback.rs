@@ -31,7 +31,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Callback = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let user = UserId::Deso(deso_key("PublicKeyBase58Check", &body.user)?);
+    let user = UserId::Deso(deso_key(&state.config, "PublicKeyBase58Check", &body.user)?);
     let country = match body.country.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) => Some(Alpha3::try_from(c).map_err(|_| {

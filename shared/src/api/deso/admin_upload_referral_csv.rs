@@ -76,7 +76,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .file
         .ok_or_else(|| bad("the form needs a file field with the CSV"))?;
     let text = String::from_utf8(file).map_err(|_| bad("the file is not UTF-8 text"))?;
-    let rows = referral_csv::parse(&text).map_err(|e| bad(e.to_string()))?;
+    let rows = referral_csv::parse(&text, state.config.deso_key_network)
+        .map_err(|e| bad(e.to_string()))?;
 
     let net = &state.config.deso_network_id;
     let prog = &state.config.deso_program_id;
@@ -127,7 +128,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             format!("program {prog} (DESO_PROGRAM_ID) does not exist"),
         ));
     }
-    let (created, updated) = state.store.apply_csv(net, prog, &plan).await?;
+    // Drawn once per request: a retried batch stays idempotent, a new upload applies anew.
+    let mut upload = [0u8; 16];
+    getrandom::fill(&mut upload).map_err(|_| crate::http::internal())?;
+    let (created, updated) = state.store.apply_csv(net, prog, &plan, &upload).await?;
     Ok(ok(
         &json!({ "LinksCreated": created, "LinksUpdated": updated }),
     ))

@@ -14,7 +14,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let cred: UserCred = json_body(&req, false)?;
-    let key = user(&cred)?;
+    let key = user(&state.config, &cred)?;
     let codes = state
         .store
         .user_codes(&state.config.deso_network_id, &UserId::Deso(key), None)

@@ -24,7 +24,7 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Begin = json_body(&req, false)?;
-    let key = user(&body.cred)?;
+    let key = user(&state.config, &body.cred)?;
     let code = hash("ReferralHashBase58", &body.referral_hash)?;
     match state
         .store

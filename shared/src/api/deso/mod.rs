@@ -19,19 +19,13 @@ use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::deso::{now_secs, verify_jwt};
+pub(crate) use crate::auth::deso::Role;
+use crate::auth::deso::{authenticate_user, authorize_admin, parse_key, AuthError};
 use crate::config::Config;
 use crate::domain::referral_csv::MAX_USD_CENTS;
 use crate::domain::{Code, DesoPublicKey, ReferralCode};
 use crate::http::ApiError;
 use crate::store::deso::CodeConfig;
-
-/// Admin routes need a super admin, but for the one that reads country bonuses.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Role {
-    Admin,
-    SuperAdmin,
-}
 
 #[derive(Deserialize)]
 pub(crate) struct AdminCred {
@@ -49,20 +43,37 @@ pub(crate) struct UserCred {
     pub jwt: String,
 }
 
-pub(crate) fn deso_key(field: &str, raw: &str) -> Result<DesoPublicKey, ApiError> {
-    DesoPublicKey::try_from(raw.trim())
-        .map_err(|e| ApiError::bad_request("invalid_key", format!("{field}: {e}")))
+/// Every credential failure becomes a status here, and only here.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::BadKey { .. } => ApiError::bad_request("invalid_key", e.to_string()),
+            AuthError::Jwt(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
+            }
+            AuthError::NotAdmin | AuthError::NotSuperAdmin => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+        }
+    }
 }
 
-fn unauthorized(message: String) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+pub(crate) fn deso_key(
+    config: &Config,
+    field: &'static str,
+    raw: &str,
+) -> Result<DesoPublicKey, ApiError> {
+    Ok(parse_key(field, raw, config.deso_key_network)?)
 }
 
 /// The user named by the credential, once its JWT verifies.
-pub(crate) fn user(cred: &UserCred) -> Result<DesoPublicKey, ApiError> {
-    let key = deso_key("PublicKeyBase58Check", &cred.public_key)?;
-    verify_jwt(&cred.jwt, &key, now_secs()).map_err(|e| unauthorized(e.to_string()))?;
-    Ok(key)
+pub(crate) fn user(config: &Config, cred: &UserCred) -> Result<DesoPublicKey, ApiError> {
+    Ok(authenticate_user(
+        config,
+        "PublicKeyBase58Check",
+        &cred.public_key,
+        &cred.jwt,
+    )?)
 }
 
 /// An admin whose JWT verifies and whose key is on the allowlist the route needs.
@@ -71,23 +82,13 @@ pub(crate) fn admin(
     cred: &AdminCred,
     role: Role,
 ) -> Result<DesoPublicKey, ApiError> {
-    let key = deso_key("AdminPublicKey", &cred.admin_public_key)?;
-    verify_jwt(&cred.jwt, &key, now_secs()).map_err(|e| unauthorized(e.to_string()))?;
-    let is_super = config.super_admin_public_keys.contains(&key);
-    let is_admin = is_super || config.admin_public_keys.contains(&key);
-    match role {
-        Role::SuperAdmin if !is_super => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "this route needs a super admin: the key is not in SUPER_ADMIN_PUBLIC_KEYS",
-        )),
-        Role::Admin if !is_admin => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "the key is not an admin: it is in neither ADMIN_PUBLIC_KEYS nor SUPER_ADMIN_PUBLIC_KEYS",
-        )),
-        _ => Ok(key),
-    }
+    Ok(authorize_admin(
+        config,
+        "AdminPublicKey",
+        &cred.admin_public_key,
+        &cred.jwt,
+        role,
+    )?)
 }
 
 pub(crate) fn cents(field: &str, v: u64) -> Result<u32, ApiError> {
