@@ -3,9 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use shared::domain::{NetworkId, ProgramId, ProgramPatch, ReferralCode, UserId};
-use shared::store::deso::CodeConfig;
-use shared::store::links::{Levels, LinkOutcome, LinkRequest};
+use shared::domain::{
+    CodeConfig, Level, NetworkId, ProgramId, ProgramPatch, ReferralCode, UsdCents, UserId,
+};
+use shared::store::graph::downline::Levels;
+use shared::store::graph::link::{LinkOutcome, LinkRequest};
 use shared::store::metrics::CallCounter;
 use shared::{clock, AppState, Config};
 
@@ -74,8 +76,8 @@ async fn main() {
             &prog,
             &owner,
             CodeConfig {
-                referrer_amount_usd_cents: 1,
-                referee_amount_usd_cents: 1,
+                referrer_amount_usd_cents: UsdCents::of("bench", 1).expect("cents"),
+                referee_amount_usd_cents: UsdCents::of("bench", 1).expect("cents"),
                 max_referrals: 0,
                 requires_jumio: false,
             },
@@ -83,7 +85,7 @@ async fn main() {
         .await
         .expect("code")
     {
-        shared::store::deso::CreateOutcome::Created(c) => c.code,
+        shared::store::code_writes::CreateOutcome::Created(c) => c.code,
         _ => panic!("no code"),
     };
 
@@ -156,7 +158,7 @@ async fn main() {
             .await
             .expect("head");
         store
-            .downline_page(&net, &prog, &root, Levels::UpTo(10), 51, None)
+            .downline_page(&net, &prog, &root, Levels::UpTo(Level::MAX), 51, None)
             .await
             .expect("page");
     });

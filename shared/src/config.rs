@@ -20,6 +20,8 @@ pub struct Config {
     pub super_admin_public_keys: Vec<DesoPublicKey>,
     /// Longest `exp - iat` an admin JWT may have.
     pub admin_jwt_max_lifetime: Duration,
+    /// Write capacity units a second a move job may use, so signups keep theirs.
+    pub move_wcu_per_sec: f64,
 }
 
 /// Seeds whose keys the README and the sample events publish: never admins off a local stack.
@@ -111,6 +113,12 @@ impl Config {
                 deso_key_network,
             )?,
             admin_jwt_max_lifetime: Duration::from_secs(lifetime),
+            move_wcu_per_sec: match get("MOVE_WCU_PER_SEC") {
+                Some(v) => v.parse::<f64>().ok().filter(|r| *r > 0.0).ok_or_else(|| {
+                    ConfigError("MOVE_WCU_PER_SEC must be a positive number".into())
+                })?,
+                None => 400.0,
+            },
         };
         if !endpoint_is_local(get("AWS_ENDPOINT_URL_DYNAMODB").as_deref()) {
             config.refuse_published_admins()?;

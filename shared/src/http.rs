@@ -338,7 +338,7 @@ pub fn decode_cursor(
             "cursor is invalid: pass next_cursor back unchanged",
         )
     };
-    if cursor.len() > 2048 {
+    if cursor.len() > 8192 {
         return Err(bad());
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod routes;
 pub mod store;
 pub mod telemetry;
 
@@ -21,6 +22,8 @@ pub use store::Store;
 pub struct AppState {
     pub config: Config,
     pub store: Store,
+    /// The store for routes anyone may call: a short retry budget.
+    pub public_store: Store,
 }
 
 impl AppState {
@@ -32,8 +35,14 @@ impl AppState {
     }
 
     pub fn new(config: Config, client: aws_sdk_dynamodb::Client) -> AppState {
-        let store = Store::new(client, config.table_name.clone(), config.retry_budget);
-        AppState { config, store }
+        let store = Store::new(client, config.table_name.clone(), config.retry_budget)
+            .with_move_rate(config.move_wcu_per_sec);
+        let public_store = store.with_retry_budget(config.public_retry_budget);
+        AppState {
+            config,
+            store,
+            public_store,
+        }
     }
 }
 

@@ -1,15 +1,16 @@
 //! POST /networks/{network_id}/connections/{program_id}
 //!
 //! Round trips: one BatchGetItem (key, program, both memberships and profiles) and one
-//! TransactWriteItems. A backfill (the user already has referees) adds the reads of its subtree.
+//! TransactWriteItems, at any depth. A backfill (the user already has referees) moves its
+//! subtree: a few more within the request when it fits one transaction, else a 202 and a job.
 
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
 
-use super::{connection_json, network, program_id, refusal, user_field};
-use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
-use crate::store::links::{LinkOutcome, LinkRequest};
+use super::{link_response, network, program_id, user_field};
+use crate::http::{json_body, serve, ApiError};
+use crate::store::graph::link::LinkRequest;
 use crate::{auth, AppState};
 
 const PATH: &str = "/networks/{network_id}/connections/{program_id}";
@@ -44,18 +45,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             Some(&probe),
         )
         .await?;
-    match outcome {
-        LinkOutcome::Auth(f) => Err(auth::refused(f)),
-        LinkOutcome::Refused(r) => Err(refusal(r, &prog)),
-        LinkOutcome::Linked {
-            connection,
-            created,
-            ..
-        } => Ok(json_response(
-            created_or_ok(created),
-            &json!({ "connection": connection_json(&connection) }),
-        )),
-    }
+    link_response(&net, &prog, outcome, StatusCode::CREATED)
 }
 
 /// `metadata` is kept as JSON text; it must be an object when given.

@@ -1,7 +1,9 @@
 //! GET /networks/{network_id}/connections/{program_id}/users/{user}
 //!
-//! Round trips: one BatchGetItem (key, program, membership with upline and counts), then one
-//! Query for the downline page, skipped when the user has no downline.
+//! Round trips: one BatchGetItem (key, program, membership with its upline, the count shards),
+//! then the downline page: one Query per edge shard, side by side, skipped when the user has
+//! never had a referee. The upline and the downline are exact; the counts come from the
+//! stream aggregator and say how fresh they are in `counts_as_of`.
 
 use std::collections::BTreeMap;
 
@@ -14,14 +16,24 @@ use crate::domain::Level;
 use crate::http::{
     decode_cursor, encode_cursor, json_response, limit, query_param, serve, ApiError,
 };
+use crate::store::graph::downline::{Levels, ShardCursor};
 use crate::store::keys;
-use crate::store::links::Levels;
-use crate::{auth, AppState};
+use crate::{auth, clock, AppState};
 
 const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}";
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
     serve(req, |req| run(state, req)).await
+}
+
+/// A cursor's positions, one per edge shard, each checked to be an edge of the listing.
+fn parse_positions(text: &str, levels: Levels) -> Option<ShardCursor> {
+    let v: ShardCursor = serde_json::from_str(text).ok()?;
+    let ok = v.len() == crate::domain::shards::EDGE_SHARDS
+        && v.iter().flatten().all(|sk| {
+            sk.is_empty() || keys::parse_edge_sk(sk).is_some_and(|(l, _, _)| levels.contains(l))
+        });
+    ok.then_some(v)
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
@@ -52,47 +64,36 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         }
     }
     let levels = match level {
-        Some(l) => Levels::Exactly(l.get()),
-        None => Levels::UpTo(max),
+        Some(l) => Levels::Exactly(l),
+        None => Levels::UpTo(Level::new(max).unwrap_or(Level::MAX)),
     };
     let scope = format!("downline|{net}|{prog}|{user}|{levels:?}");
     let start = query_param(&req, "cursor")
         .map(|c| {
-            decode_cursor(&scope, c, |sk| match keys::parse_edge_sk(sk) {
-                Some((l, _, _)) => match levels {
-                    Levels::Exactly(x) => l == x,
-                    Levels::UpTo(x) => (1..=x).contains(&l),
-                },
-                None => false,
+            let text = decode_cursor(&scope, c, |k| parse_positions(k, levels).is_some())?;
+            parse_positions(&text, levels).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_cursor",
+                    "cursor is invalid: pass next_cursor back unchanged",
+                )
             })
         })
         .transpose()?;
 
     let member = head.member;
-    let counts = member.as_ref().map(|m| m.counts()).unwrap_or_default();
-    let mut downline_counts = BTreeMap::new();
-    for l in 1..=max {
-        downline_counts.insert(l.to_string(), counts[l as usize - 1]);
-    }
-    let expected: u64 = match levels {
-        Levels::Exactly(l) => counts[l as usize - 1],
-        Levels::UpTo(x) => counts[..x as usize].iter().sum(),
-    };
-    let (rows, next) = if expected == 0 {
-        (Vec::new(), None)
-    } else {
-        let mut page = state
+    let counts = head.counts;
+    let downline_counts: BTreeMap<String, u64> = (1..=max)
+        .map(|l| (l.to_string(), counts.levels[l as usize - 1]))
+        .collect();
+    let has_downline = member.as_ref().is_some_and(|m| m.kids);
+    let (rows, next) = if has_downline {
+        let page = state
             .store
-            .downline_page(&net, &prog, &user, levels, limit + 1, start)
+            .downline_page(&net, &prog, &user, levels, limit as usize, start)
             .await?;
-        let more = page.edges.len() > limit as usize;
-        page.edges.truncate(limit as usize);
-        let next = if more {
-            page.edges.last().map(|e| e.sk.clone())
-        } else {
-            page.last_sk
-        };
-        (page.edges, next)
+        (page.edges, page.next)
+    } else {
+        (Vec::new(), None)
     };
     let (referrer, upline) = match &member {
         Some(m) => (
@@ -106,6 +107,16 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         ),
         None => (None, Vec::new()),
     };
+    // With no referee ever, the counts are settled by definition.
+    let counts_as_of = match counts.as_of_ns {
+        Some(ns) => Some(clock::rfc3339(ns)),
+        None if !has_downline => Some(clock::now().rfc3339),
+        None => None,
+    };
+    let next_cursor = next
+        .map(|n| serde_json::to_string(&n).map(|t| encode_cursor(&scope, &t)))
+        .transpose()
+        .map_err(|_| crate::http::internal())?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -116,10 +127,11 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             "downline": rows.iter().map(|e| json!({
                 "user": e.user.as_str(),
                 "level": e.level,
-                "connected_at": e.connected_at,
+                "connected_at": e.connected_at(),
             })).collect::<Vec<_>>(),
             "downline_counts": downline_counts,
-            "next_cursor": next.map(|sk| encode_cursor(&scope, &sk)),
+            "counts_as_of": counts_as_of,
+            "next_cursor": next_cursor,
         }),
     ))
 }

@@ -1,19 +1,27 @@
 //! One module per endpoint: parse the request, call domain and store, build the response.
 
 pub mod add_connection;
+pub mod aggregate_counts;
+pub mod change_referrer;
 pub mod deso;
 pub mod get_connection_codes;
+pub mod get_job;
 pub mod get_user_connections;
 pub mod list_programs;
+pub mod move_worker;
+pub mod remove_referrer;
 pub mod upsert_program;
 pub mod user_status;
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
+use crate::domain::link::Refusal;
 use crate::domain::{Code, NetworkId, Program, ProgramId, UserId};
-use crate::http::ApiError;
-use crate::store::links::{Connection, Refusal};
+use crate::http::{json_response, ApiError};
+use crate::store::graph::link::{Connection, LinkOutcome};
+use crate::store::jobs::JobView;
 
 pub(crate) fn program_json(p: &Program) -> Value {
     json!({
@@ -42,10 +50,60 @@ pub(crate) fn code_json(c: &Code) -> Value {
     json!({
         "code": c.code.as_str(),
         "active": c.active,
-        "max_referrals": c.max_referrals,
-        "total_referrals": c.total_referrals,
+        "max_referrals": c.config.max_referrals,
+        "total_referrals": c.totals.total_referrals,
         "created_at": c.created_at,
     })
+}
+
+pub(crate) fn job_json(j: &JobView) -> Value {
+    let mut v = json!({
+        "id": j.id,
+        "kind": j.kind,
+        "status": j.status.as_str(),
+        "moved": j.moved,
+        "total": j.total,
+    });
+    if let Some(r) = &j.reason {
+        v["reason"] = json!(r);
+    }
+    v
+}
+
+/// 202 with the job and a Location header of its GET Job.
+pub(crate) fn job_accepted(net: &NetworkId, j: &JobView) -> Response<Body> {
+    let mut resp = json_response(StatusCode::ACCEPTED, &json!({ "job": job_json(j) }));
+    if let Ok(v) = HeaderValue::from_str(&format!("/networks/{net}/jobs/{}", j.id)) {
+        resp.headers_mut().insert("location", v);
+    }
+    resp
+}
+
+/// The answer of Add Connection and Change Referrer: the connection, or the job doing it.
+pub(crate) fn link_response(
+    net: &NetworkId,
+    prog: &ProgramId,
+    outcome: LinkOutcome,
+    created_status: StatusCode,
+) -> Result<Response<Body>, ApiError> {
+    match outcome {
+        LinkOutcome::Auth(f) => Err(crate::auth::refused(f)),
+        LinkOutcome::Refused(r) => Err(refusal(r, prog)),
+        LinkOutcome::Job(j) => Ok(job_accepted(net, &j)),
+        LinkOutcome::Removed => Ok(json_response(StatusCode::OK, &json!({"connection": null}))),
+        LinkOutcome::Linked {
+            connection,
+            created,
+            ..
+        } => Ok(json_response(
+            if created {
+                created_status
+            } else {
+                StatusCode::OK
+            },
+            &json!({ "connection": connection_json(&connection) }),
+        )),
+    }
 }
 
 pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
@@ -71,10 +129,13 @@ pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
             "the user is an ancestor of the referrer; this connection would close a cycle",
         ),
         Refusal::UserBanned => user_banned(),
-        Refusal::SubtreeTooLarge => ApiError::conflict(
-            "subtree_too_large",
-            "the user already has too many referees to re-link them all in one transaction; \
-             connect the user before their referees, or split the backfill",
+        Refusal::SubtreeBusy => ApiError::conflict(
+            "subtree_busy",
+            "a move of this user's tree, or of the referrer's, is in progress; retry when its job is done",
+        ),
+        Refusal::NotConnected => ApiError::not_found(
+            "not_connected",
+            "the user has no referrer in this program",
         ),
         Refusal::CodeNotFound => code_not_found(),
         Refusal::CodeUnavailable => ApiError::conflict(

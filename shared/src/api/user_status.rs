@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::add_connection::metadata_string;
 use super::{connection_json, network, program_not_found, refusal, user_field};
-use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId};
+use crate::domain::link::Refusal;
+use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId, UserStatus};
 use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
-use crate::store::items::UserStatus;
-use crate::store::links::{LinkOutcome, LinkRequest, Refusal};
+use crate::store::graph::link::{LinkOutcome, LinkRequest};
 use crate::store::users::StatusOutcome;
 use crate::{auth, AppState};
 
@@ -128,8 +128,16 @@ async fn create_with_referrer(
 ) -> Result<Response<Body>, ApiError> {
     let (who, prog, code) = match referrer {
         Referrer::User(u, p) => (u, p, None),
-        Referrer::Code(c) => match state.store.get_code(&c).await? {
-            Some(found) if &found.network == net => (found.owner, found.program, Some(c)),
+        Referrer::Code(c) => match state
+            .store
+            .code_items(std::slice::from_ref(&c), true)
+            .await?
+            .pop()
+        {
+            Some(found) if found.network_id == net.as_str() => {
+                let found = found.into_code(Default::default())?;
+                (found.owner, found.program, Some(c))
+            }
             _ => return Err(super::code_not_found()),
         },
     };
@@ -166,6 +174,9 @@ async fn create_with_referrer(
         LinkOutcome::Refused(Refusal::ProgramNotFound) => Err(program_not_found(&prog)),
         LinkOutcome::Refused(r) => Err(refusal(r, &prog)),
         LinkOutcome::Auth(f) => Err(auth::refused(f)),
+        // The user already had referees: their subtree moves with them, in a job.
+        LinkOutcome::Job(j) => Ok(super::job_accepted(net, &j)),
+        LinkOutcome::Removed => Err(crate::http::internal()),
     }
 }
 

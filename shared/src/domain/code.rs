@@ -1,6 +1,45 @@
 //! Referral codes: one thing for both API families.
 
+use super::program::UsdCents;
 use super::{NetworkId, ProgramId, ReferralCode, UserId};
+
+/// What an admin sets on a code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeConfig {
+    pub referrer_amount_usd_cents: UsdCents,
+    pub referee_amount_usd_cents: UsdCents,
+    /// 0 means unlimited.
+    pub max_referrals: u64,
+    pub requires_jumio: bool,
+}
+
+/// What the code has counted, summed over its shards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CodeTotals {
+    /// Connections made through the code: history, kept when a connection is moved later.
+    pub total_referrals: u64,
+    pub num_jumio_attempts: u64,
+    pub num_jumio_successes: u64,
+    pub total_referrer_deso_nanos: u64,
+    pub total_referee_deso_nanos: u64,
+}
+
+impl std::ops::AddAssign for CodeTotals {
+    fn add_assign(&mut self, o: CodeTotals) {
+        self.total_referrals += o.total_referrals;
+        self.num_jumio_attempts += o.num_jumio_attempts;
+        self.num_jumio_successes += o.num_jumio_successes;
+        self.total_referrer_deso_nanos += o.total_referrer_deso_nanos;
+        self.total_referee_deso_nanos += o.total_referee_deso_nanos;
+    }
+}
+
+/// What one credit adds to a code's DeSo counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreditAdds {
+    pub referee_deso_nanos: u64,
+    pub referrer_deso_nanos: u64,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Code {
@@ -8,32 +47,20 @@ pub struct Code {
     pub network: NetworkId,
     pub program: ProgramId,
     pub owner: UserId,
-    pub referrer_amount_usd_cents: u32,
-    pub referee_amount_usd_cents: u32,
-    /// 0 means unlimited.
-    pub max_referrals: u64,
-    pub requires_jumio: bool,
+    pub config: CodeConfig,
     pub active: bool,
-    pub total_referrals: u64,
-    pub num_jumio_attempts: u64,
-    pub num_jumio_successes: u64,
-    pub total_referrer_deso_nanos: u64,
-    pub total_referee_deso_nanos: u64,
+    pub totals: CodeTotals,
     pub created_at: String,
     pub created_ns: u64,
 }
 
 impl Code {
     /// A fresh code with zero stats, owned by `owner` in `program`.
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         network: &NetworkId,
         program: &ProgramId,
         owner: &UserId,
-        referrer_amount_usd_cents: u32,
-        referee_amount_usd_cents: u32,
-        max_referrals: u64,
-        requires_jumio: bool,
+        config: CodeConfig,
         now: &crate::clock::Now,
     ) -> Result<Code, super::DomainError> {
         Ok(Code {
@@ -41,24 +68,17 @@ impl Code {
             network: network.clone(),
             program: program.clone(),
             owner: owner.clone(),
-            referrer_amount_usd_cents,
-            referee_amount_usd_cents,
-            max_referrals,
-            requires_jumio,
+            config,
             active: true,
-            total_referrals: 0,
-            num_jumio_attempts: 0,
-            num_jumio_successes: 0,
-            total_referrer_deso_nanos: 0,
-            total_referee_deso_nanos: 0,
+            totals: CodeTotals::default(),
             created_at: now.rfc3339.clone(),
             created_ns: now.ns,
         })
     }
 
-    /// Whether one more connection may be made through this code.
-    pub fn accepts_referral(&self) -> bool {
-        self.active && (self.max_referrals == 0 || self.total_referrals < self.max_referrals)
+    /// Whether the code is full: a positive cap reached (or lowered below the total).
+    pub fn is_full(&self) -> bool {
+        self.config.max_referrals > 0 && self.totals.total_referrals >= self.config.max_referrals
     }
 }
 
@@ -66,22 +86,23 @@ impl Code {
 mod tests {
     use super::*;
 
-    fn code(active: bool, max: u64, total: u64) -> Code {
+    fn code(max: u64, total: u64) -> Code {
         Code {
             code: ReferralCode::try_from("abcdefgh").unwrap(),
             network: NetworkId::try_from("n").unwrap(),
             program: ProgramId::try_from("p").unwrap(),
             owner: UserId::from_stored("o@x.io").unwrap(),
-            referrer_amount_usd_cents: 0,
-            referee_amount_usd_cents: 0,
-            max_referrals: max,
-            requires_jumio: false,
-            active,
-            total_referrals: total,
-            num_jumio_attempts: 0,
-            num_jumio_successes: 0,
-            total_referrer_deso_nanos: 0,
-            total_referee_deso_nanos: 0,
+            config: CodeConfig {
+                referrer_amount_usd_cents: UsdCents::default(),
+                referee_amount_usd_cents: UsdCents::default(),
+                max_referrals: max,
+                requires_jumio: false,
+            },
+            active: true,
+            totals: CodeTotals {
+                total_referrals: total,
+                ..CodeTotals::default()
+            },
             created_at: String::new(),
             created_ns: 0,
         }
@@ -89,11 +110,28 @@ mod tests {
 
     #[test]
     fn limits() {
-        assert!(code(true, 0, 1_000_000).accepts_referral());
-        assert!(code(true, 2, 1).accepts_referral());
-        assert!(!code(true, 2, 2).accepts_referral());
+        assert!(!code(0, 1_000_000).is_full());
+        assert!(!code(2, 1).is_full());
+        assert!(code(2, 2).is_full());
         // an admin may lower the cap below the total: the code is then full
-        assert!(!code(true, 2, 5).accepts_referral());
-        assert!(!code(false, 0, 0).accepts_referral());
+        assert!(code(2, 5).is_full());
+    }
+
+    #[test]
+    fn totals_add_up() {
+        let mut t = CodeTotals::default();
+        t += CodeTotals {
+            total_referrals: 2,
+            num_jumio_successes: 1,
+            ..CodeTotals::default()
+        };
+        t += CodeTotals {
+            total_referrals: 3,
+            total_referee_deso_nanos: 7,
+            ..CodeTotals::default()
+        };
+        assert_eq!(t.total_referrals, 5);
+        assert_eq!(t.num_jumio_successes, 1);
+        assert_eq!(t.total_referee_deso_nanos, 7);
     }
 }

@@ -13,16 +13,18 @@ impl Alpha3 {
         &self.0
     }
 
-    /// The country of a viewer header (alpha-2). XX, T1, unknown codes and nothing at all
-    /// mean "no country": the default bonus applies.
+    /// The country of a viewer header (alpha-2), through DeSo's lookup. XX, T1, unknown
+    /// codes and nothing at all mean "no country": the default bonus applies.
     pub fn from_alpha2_header(v: Option<&str>) -> Option<Alpha3> {
         let v = v?.trim();
         if v.len() != 2 || v.eq_ignore_ascii_case("XX") || v.eq_ignore_ascii_case("T1") {
             return None;
         }
-        celes::Country::from_alpha2(v.to_ascii_uppercase())
-            .ok()
-            .map(|c| Alpha3(c.alpha3.to_owned()))
+        super::countries::by_alpha2(&v.to_ascii_uppercase()).map(|c| Alpha3(c.alpha3.clone()))
+    }
+
+    pub fn country(&self) -> Option<&'static super::countries::Country> {
+        super::countries::by_alpha3(&self.0)
     }
 }
 
@@ -38,9 +40,9 @@ impl TryFrom<&str> for Alpha3 {
         if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(bad());
         }
-        celes::Country::from_alpha3(s.to_ascii_uppercase())
-            .map(|c| Alpha3(c.alpha3.to_owned()))
-            .map_err(|_| bad())
+        super::countries::by_alpha3(&s.to_ascii_uppercase())
+            .map(|c| Alpha3(c.alpha3.clone()))
+            .ok_or_else(bad)
     }
 }
 
@@ -89,6 +91,63 @@ impl CountryBonus {
             }
         }
     }
+}
+
+/// Network-wide DeSo settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesoSettings {
+    #[serde(default)]
+    pub jumio_usd_cents: u64,
+    #[serde(default)]
+    pub kickback_usd_cents: u64,
+    #[serde(default)]
+    pub usd_cents_per_deso: Option<u64>,
+}
+
+impl DesoSettings {
+    pub fn default_bonus(&self) -> CountryBonus {
+        CountryBonus::default_with(self.jumio_usd_cents, self.kickback_usd_cents)
+    }
+}
+
+/// The one number each settings route sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DesoSetting {
+    /// The default referee bonus (`update-jumio-usd-cents`).
+    JumioUsdCents,
+    /// The default kickback (`update-jumio-kickback-usd-cents`).
+    KickbackUsdCents,
+    /// `set-usd-cents-to-deso-reserve-exchange-rate`.
+    UsdCentsPerDeso,
+}
+
+impl DesoSetting {
+    /// Checks a value for this setting.
+    pub fn validate(self, v: u64) -> Result<u64, DomainError> {
+        match self {
+            DesoSetting::JumioUsdCents | DesoSetting::KickbackUsdCents => {
+                super::UsdCents::of("USDCents", v).map(|c| c.get().into())
+            }
+            DesoSetting::UsdCentsPerDeso if v < 1 => Err(DomainError::invalid(
+                "invalid_rate",
+                "USDCentsPerDeSo must be at least 1",
+            )),
+            DesoSetting::UsdCentsPerDeso => Ok(v),
+        }
+    }
+}
+
+/// One entry of what a user or a referrer is owed. The ledger is append-only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub beneficiary: String,
+    pub referee: String,
+    pub role: String,
+    pub usd_cents: u64,
+    pub deso_nanos: u64,
+    #[serde(default)]
+    pub code: Option<String>,
+    pub counted: bool,
 }
 
 /// A code's own amounts.

@@ -1,28 +1,50 @@
-//! The referral graph: uplines, cycles and what a new link changes.
+//! The referral graph: uplines, cycles, and what a link or a move changes.
 //!
-//! Every member stores its upline (nearest first, cut at 10) and the root of its tree.
-//! Only a root can gain a referrer, so a chain changes only when its root does.
-
-use std::collections::BTreeMap;
+//! Every member stores its upline (nearest first, cut at 10) and the root of its tree. A member
+//! that has never had a referee (`kids` false) cannot be anyone's ancestor, so linking it can
+//! close no cycle; a member with referees moves with its whole subtree.
 
 use super::{UserId, MAX_LEVELS};
 
-const MAX: usize = MAX_LEVELS as usize;
+pub const MAX: usize = MAX_LEVELS as usize;
 
-/// What the store knows of a member before a link.
+/// What the store knows of a member.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberView {
     pub user: UserId,
     pub referrer: Option<UserId>,
     pub upline: Vec<UserId>,
     pub root: UserId,
-    /// Direct referees: lets a link detect that the subtree changed under it.
-    pub children: u64,
-    /// When the member was connected to its referrer (or first seen), in ns since the epoch.
-    pub connected_ns: u128,
+    /// Whether it has ever had a direct referee.
+    pub kids: bool,
+    /// Bumped at every rewrite of the upline or root: a write that relied on them checks it.
+    pub gen: u64,
+    /// The epoch of its tree's fence when its upline was last written.
+    pub tree_epoch: u64,
+    /// When it was connected to its referrer (or first seen), in ns since the epoch.
+    pub connected_ns: u64,
+    /// The move that last rewrote it.
+    pub moved_by: Option<String>,
 }
 
-/// Why a link is refused.
+impl MemberView {
+    /// A member the store has not seen: a root of its own, one-member tree.
+    pub fn fresh(user: &UserId) -> MemberView {
+        MemberView {
+            user: user.clone(),
+            referrer: None,
+            upline: Vec::new(),
+            root: user.clone(),
+            kids: false,
+            gen: 0,
+            tree_epoch: 0,
+            connected_ns: 0,
+            moved_by: None,
+        }
+    }
+}
+
+/// Why a link is refused by the graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkRefusal {
     SelfReferral,
@@ -32,7 +54,8 @@ pub enum LinkRefusal {
     Cycle,
 }
 
-/// Checks a link of `user` to `referrer`, given what is stored of each (None: not a member).
+/// Checks a link of `user` to `referrer` given what is stored of each (None: not a member),
+/// when the user must have no referrer yet.
 pub fn check_link(
     user: &UserId,
     referrer: &UserId,
@@ -49,14 +72,16 @@ pub fn check_link(
             LinkRefusal::AlreadyConnected
         });
     }
-    if let Some(r) = referrer_member {
-        // user is a root here, so it is an ancestor of the referrer exactly when it is the
-        // referrer's root; the upline test also covers a root that is mid-change.
-        if &r.root == user || r.upline.contains(user) {
-            return Err(LinkRefusal::Cycle);
-        }
+    if closes_cycle(user, referrer_member) {
+        return Err(LinkRefusal::Cycle);
     }
     Ok(())
+}
+
+/// Whether `user` is an ancestor of the referrer as far as the referrer's own item shows: its
+/// root (the user is a root) or a stored ancestor. Deeper ancestry is walked by the store.
+pub fn closes_cycle(user: &UserId, referrer_member: Option<&MemberView>) -> bool {
+    referrer_member.is_some_and(|r| &r.root == user || r.upline.contains(user))
 }
 
 /// The upline a user gets under `referrer`: the referrer first, cut at 10.
@@ -67,98 +92,58 @@ pub fn upline_under(referrer: &UserId, referrer_upline: &[UserId]) -> Vec<UserId
         .collect()
 }
 
-/// A descendant of the linking user, with its depth below that user (1 = direct referee).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Descendant {
-    pub member: MemberView,
-    pub depth: usize,
-}
-
 /// One downline edge: `member` sits `level` below `ancestor`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Edge {
     pub ancestor: UserId,
     pub level: u8,
     pub member: UserId,
-    pub connected_ns: u128,
+    pub connected_ns: u64,
 }
 
-/// Everything a link writes besides its fixed items.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinkPlan {
-    pub upline: Vec<UserId>,
-    pub root: UserId,
-    pub edges: Vec<Edge>,
-    /// Per ancestor, per level: how many members it gains at that level.
-    pub count_adds: BTreeMap<UserId, BTreeMap<u8, u64>>,
-    /// Descendants whose upline or root change: (user, new upline).
-    pub rewrites: Vec<(UserId, Vec<UserId>)>,
-}
-
-/// Plans the link of `user` (a root, with `subtree` below it) under `referrer`.
-pub fn plan_link(
-    user: &UserId,
-    referrer: &UserId,
-    referrer_member: Option<&MemberView>,
-    user_connected_ns: u128,
-    subtree: &[Descendant],
-) -> LinkPlan {
-    let (r_upline, root) = match referrer_member {
-        Some(m) => (m.upline.as_slice(), m.root.clone()),
-        None => (&[][..], referrer.clone()),
-    };
-    let upline = upline_under(referrer, r_upline);
-    let mut edges = Vec::new();
-    let mut count_adds: BTreeMap<UserId, BTreeMap<u8, u64>> = BTreeMap::new();
-    let mut add = |edges: &mut Vec<Edge>, ancestor: &UserId, level: usize, member: &UserId, ns| {
-        edges.push(Edge {
-            ancestor: ancestor.clone(),
-            level: level as u8,
+/// The edges of `member` under each ancestor of `upline`, from level `from` on (1-based).
+pub fn edges_of(member: &UserId, connected_ns: u64, upline: &[UserId], from: usize) -> Vec<Edge> {
+    upline
+        .iter()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .map(|(i, a)| Edge {
+            ancestor: a.clone(),
+            level: (i + 1) as u8,
             member: member.clone(),
-            connected_ns: ns,
-        });
-        *count_adds
-            .entry(ancestor.clone())
-            .or_default()
-            .entry(level as u8)
-            .or_default() += 1;
-    };
-    for (i, a) in upline.iter().enumerate() {
-        add(&mut edges, a, i + 1, user, user_connected_ns);
+            connected_ns,
+        })
+        .collect()
+}
+
+/// A member `depth` levels below a moving user keeps its own `depth` nearest ancestors (they
+/// move along) and takes the moving user's new upline above them, cut at 10.
+pub fn moved_upline(old: &[UserId], depth: usize, new_top: &[UserId]) -> Vec<UserId> {
+    if depth >= MAX {
+        return old.to_vec();
     }
-    let mut rewrites = Vec::with_capacity(subtree.len());
-    for d in subtree {
-        let depth = d.depth;
-        let new_upline = if depth < MAX {
-            for (j, a) in upline.iter().take(MAX - depth).enumerate() {
-                add(
-                    &mut edges,
-                    a,
-                    depth + 1 + j,
-                    &d.member.user,
-                    d.member.connected_ns,
-                );
-            }
-            d.member
-                .upline
-                .iter()
-                .take(depth)
-                .chain(upline.iter())
-                .take(MAX)
-                .cloned()
-                .collect()
-        } else {
-            d.member.upline.clone()
-        };
-        rewrites.push((d.member.user.clone(), new_upline));
-    }
-    LinkPlan {
-        upline,
-        root,
-        edges,
-        count_adds,
-        rewrites,
-    }
+    old.iter()
+        .take(depth)
+        .chain(new_top.iter())
+        .take(MAX)
+        .cloned()
+        .collect()
+}
+
+/// The edges a rewrite deletes and puts: only levels above `depth` change, unless the
+/// member's connection time changes too (the moving user's new connection), which keys all.
+pub fn edge_changes(
+    member: &UserId,
+    (old_ns, new_ns): (u64, u64),
+    depth: usize,
+    old_upline: &[UserId],
+    new_upline: &[UserId],
+) -> (Vec<Edge>, Vec<Edge>) {
+    let old = edges_of(member, old_ns, old_upline, depth + 1);
+    let new = edges_of(member, new_ns, new_upline, depth + 1);
+    let gone = old.iter().filter(|e| !new.contains(e)).cloned().collect();
+    let added = new.iter().filter(|e| !old.contains(e)).cloned().collect();
+    (gone, added)
 }
 
 #[cfg(test)]
@@ -173,12 +158,12 @@ mod tests {
     fn chain(n: usize) -> Vec<MemberView> {
         (0..n)
             .map(|i| MemberView {
-                user: u(i),
                 referrer: i.checked_sub(1).map(u),
                 upline: (0..i).rev().take(MAX).map(u).collect(),
                 root: u(0),
-                children: u64::from(i + 1 < n),
-                connected_ns: i as u128,
+                kids: i + 1 < n,
+                connected_ns: i as u64,
+                ..MemberView::fresh(&u(i))
             })
             .collect()
     }
@@ -202,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn cycles_at_any_depth() {
+    fn cycles_through_the_root_at_any_depth() {
         let c = chain(14);
         // u13 is 13 levels below u0: beyond the stored upline, found through the root.
         assert!(!c[13].upline.contains(&u(0)));
@@ -210,9 +195,10 @@ mod tests {
             check_link(&u(0), &u(13), Some(&c[0]), Some(&c[13])),
             Err(LinkRefusal::Cycle)
         );
-        assert_eq!(
-            check_link(&u(0), &u(1), Some(&c[0]), Some(&c[1])),
-            Err(LinkRefusal::Cycle)
+        assert!(closes_cycle(&u(4), Some(&c[9])), "a stored ancestor");
+        assert!(
+            !closes_cycle(&u(9), Some(&c[4])),
+            "a descendant is not an ancestor"
         );
     }
 
@@ -226,128 +212,60 @@ mod tests {
     }
 
     #[test]
-    fn plain_link_edges_and_counts() {
-        let c = chain(3);
-        let p = plan_link(&u(9), &u(2), Some(&c[2]), 99, &[]);
-        assert_eq!(p.upline, vec![u(2), u(1), u(0)]);
-        assert_eq!(p.root, u(0));
-        assert_eq!(p.edges.len(), 3);
-        assert_eq!(p.edges[2].ancestor, u(0));
-        assert_eq!(p.edges[2].level, 3);
-        assert_eq!(p.count_adds[&u(1)][&2], 1);
-        assert!(p.rewrites.is_empty());
+    fn edges_follow_the_upline() {
+        let up = vec![u(2), u(1), u(0)];
+        let e = edges_of(&u(9), 7, &up, 1);
+        assert_eq!(e.len(), 3);
+        assert_eq!((e[2].ancestor.clone(), e[2].level), (u(0), 3));
+        assert_eq!(edges_of(&u(9), 7, &up, 3).len(), 1);
+        assert!(edges_of(&u(9), 7, &up, 4).is_empty());
     }
 
     #[test]
-    fn new_referrer_is_its_own_root() {
-        let p = plan_link(&u(1), &u(0), None, 1, &[]);
-        assert_eq!(p.root, u(0));
-        assert_eq!(p.upline, vec![u(0)]);
+    fn a_move_keeps_the_subtree_and_swaps_the_top() {
+        // x is 2 below the moving user m, whose old upline is [a, b] and new one [r, q, p]
+        let old_x = vec![u(11), u(10), u(1), u(2)]; // x's parent, m, a, b
+        let new_top = vec![u(20), u(21), u(22)];
+        let new = moved_upline(&old_x, 2, &new_top);
+        assert_eq!(new, vec![u(11), u(10), u(20), u(21), u(22)]);
+        let (gone, added) = edge_changes(&u(99), (5, 5), 2, &old_x, &new);
+        assert_eq!(
+            gone.iter()
+                .map(|e| (e.ancestor.clone(), e.level))
+                .collect::<Vec<_>>(),
+            vec![(u(1), 3), (u(2), 4)]
+        );
+        assert_eq!(
+            added
+                .iter()
+                .map(|e| (e.ancestor.clone(), e.level))
+                .collect::<Vec<_>>(),
+            vec![(u(20), 3), (u(21), 4), (u(22), 5)]
+        );
+        // the moving user itself (depth 0) swaps its whole upline, and with a new connection
+        // time every edge is keyed anew, even under an ancestor it keeps
+        assert_eq!(moved_upline(&[u(1), u(2)], 0, &new_top), new_top);
+        let (gone, added) = edge_changes(&u(99), (5, 6), 0, &[u(20)], &[u(20), u(21)]);
+        assert_eq!((gone.len(), added.len()), (1, 2));
+        // a removal: nothing above
+        assert_eq!(moved_upline(&old_x, 2, &[]), vec![u(11), u(10)]);
+        // ten or more levels down, the upline lies inside the subtree and stays
+        let deep: Vec<UserId> = (0..10).map(u).collect();
+        assert_eq!(moved_upline(&deep, 10, &new_top), deep);
+        let (g, a) = edge_changes(&u(99), (5, 5), 10, &deep, &deep);
+        assert!(g.is_empty() && a.is_empty());
     }
 
     #[test]
-    fn backfill_rewrites_descendants() {
-        // existing tree: a(100) <- b(101) <- c(102); a gains referrer r(200) under q(201)
-        let q = MemberView {
-            user: u(201),
-            referrer: None,
-            upline: vec![],
-            root: u(201),
-            children: 1,
-            connected_ns: 0,
-        };
-        let r = MemberView {
-            user: u(200),
-            referrer: Some(u(201)),
-            upline: vec![u(201)],
-            root: u(201),
-            children: 0,
-            connected_ns: 1,
-        };
-        let b = MemberView {
-            user: u(101),
-            referrer: Some(u(100)),
-            upline: vec![u(100)],
-            root: u(100),
-            children: 1,
-            connected_ns: 5,
-        };
-        let c = MemberView {
-            user: u(102),
-            referrer: Some(u(101)),
-            upline: vec![u(101), u(100)],
-            root: u(100),
-            children: 0,
-            connected_ns: 6,
-        };
-        let sub = vec![
-            Descendant {
-                member: b,
-                depth: 1,
-            },
-            Descendant {
-                member: c,
-                depth: 2,
-            },
-        ];
-        let p = plan_link(&u(100), &u(200), Some(&r), 7, &sub);
-        assert_eq!(p.root, u(201));
-        assert_eq!(p.upline, vec![u(200), u(201)]);
-        assert_eq!(p.rewrites[0], (u(101), vec![u(100), u(200), u(201)]));
-        assert_eq!(
-            p.rewrites[1],
-            (u(102), vec![u(101), u(100), u(200), u(201)])
-        );
-        // r gains a at 1, b at 2, c at 3; q one level further each
-        assert_eq!(
-            p.count_adds[&u(200)],
-            BTreeMap::from([(1, 1), (2, 1), (3, 1)])
-        );
-        assert_eq!(
-            p.count_adds[&u(201)],
-            BTreeMap::from([(2, 1), (3, 1), (4, 1)])
-        );
-        assert_eq!(p.edges.len(), 6);
-        let _ = q;
-    }
-
-    #[test]
-    fn backfill_cuts_deep_descendants_at_ten() {
-        // user u0 roots a chain of 12; it gains referrer x with a 10-long upline of its own.
-        let c = chain(12);
-        let sub: Vec<Descendant> = c[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, m)| Descendant {
-                member: m.clone(),
-                depth: i + 1,
-            })
-            .collect();
-        let x_up: Vec<UserId> = (0..10).map(|i| u(500 + i)).collect();
-        let x = MemberView {
-            user: u(400),
-            referrer: Some(u(500)),
-            upline: x_up.clone(),
-            root: u(999),
-            children: 0,
-            connected_ns: 0,
-        };
-        let p = plan_link(&u(0), &u(400), Some(&x), 0, &sub);
-        assert_eq!(p.upline.len(), 10);
-        assert_eq!(p.root, u(999));
-        for (user, up) in &p.rewrites {
-            assert!(up.len() <= 10, "{user}");
-        }
-        // depth 9 keeps its 9 own ancestors and gains only x
-        let d9 = &p.rewrites[8];
-        assert_eq!(d9.0, u(9));
-        assert_eq!(d9.1.last(), Some(&u(400)));
-        // depth 10 and 11 keep their upline
-        assert_eq!(p.rewrites[9].1, c[10].upline);
-        assert_eq!(p.rewrites[10].1, c[11].upline);
-        // every edge is within 10 levels
-        assert!(p.edges.iter().all(|e| (1..=10).contains(&e.level)));
-        // total gained edges: u0 gets 10, depth d gets 10-d
-        assert_eq!(p.edges.len(), 10 + (1..10).map(|d| 10 - d).sum::<usize>());
+    fn cut_at_ten_after_a_move() {
+        let old: Vec<UserId> = (1..=9).map(u).collect();
+        let new_top: Vec<UserId> = (100..110).map(u).collect();
+        let new = moved_upline(&old, 8, &new_top);
+        assert_eq!(new.len(), 10);
+        assert_eq!(new[8], u(100));
+        assert_eq!(new[9], u(101));
+        let (gone, added) = edge_changes(&u(50), (1, 1), 8, &old, &new);
+        assert_eq!(gone.len(), 1, "u9 at level 9");
+        assert_eq!(added.len(), 2, "u100 at 9, u101 at 10");
     }
 }

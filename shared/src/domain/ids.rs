@@ -345,6 +345,8 @@ pub struct Level(u8);
 pub const MAX_LEVELS: u8 = 10;
 
 impl Level {
+    pub const MAX: Level = Level(MAX_LEVELS);
+
     pub fn new(n: u8) -> Option<Level> {
         (1..=MAX_LEVELS).contains(&n).then_some(Level(n))
     }

@@ -1,17 +1,22 @@
 //! Validated types and rules: pure, no I/O, no AWS types.
 
 pub mod code;
+pub mod countries;
 pub mod deso;
 pub mod graph;
 pub mod ids;
+pub mod link;
 pub mod program;
 pub mod referral_csv;
+pub mod shards;
+pub mod user;
 
-pub use code::Code;
+pub use code::{Code, CodeConfig, CodeTotals};
 pub use ids::{
     DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId, MAX_LEVELS,
 };
 pub use program::{Program, ProgramPatch, UsdCents};
+pub use user::UserStatus;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DomainError {

@@ -16,6 +16,19 @@ impl UsdCents {
     pub fn get(self) -> u32 {
         self.0
     }
+
+    /// An amount from a wire number; out of range is an error naming `field`.
+    pub fn of(field: &str, v: u64) -> Result<UsdCents, DomainError> {
+        i64::try_from(v)
+            .ok()
+            .and_then(|v| UsdCents::try_from(v).ok())
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "invalid_amount",
+                    &format!("{field} must be at most {MAX_USD_CENTS}"),
+                )
+            })
+    }
 }
 
 impl TryFrom<i64> for UsdCents {

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::ids::DesoNetwork;
-use super::{DesoPublicKey, ReferralCode};
+use super::{CodeConfig, DesoPublicKey, ReferralCode, UsdCents};
 
 pub const HEADER: [&str; 13] = [
     "ReferralHashBase58",
@@ -43,7 +43,6 @@ pub fn safe_cell(cell: String) -> String {
         _ => cell,
     }
 }
-pub const MAX_USD_CENTS: u64 = 100_000;
 
 /// One validated data row. `row` counts from 1, the header being row 1.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,10 +51,7 @@ pub struct CsvRow {
     /// None creates a code; Some updates that one.
     pub hash: Option<ReferralCode>,
     pub owner: Option<DesoPublicKey>,
-    pub referrer_amount_usd_cents: u32,
-    pub referee_amount_usd_cents: u32,
-    pub max_referrals: u64,
-    pub requires_jumio: bool,
+    pub config: CodeConfig,
     pub created_ns: Option<u64>,
     pub active: bool,
 }
@@ -92,12 +88,8 @@ fn parse_u64(row: usize, col: &str, v: &str) -> Result<u64, CsvError> {
         .map_err(|_| err(row, format!("{col} is too large")))
 }
 
-fn cents(row: usize, col: &str, v: &str) -> Result<u32, CsvError> {
-    let n = parse_u64(row, col, v)?;
-    if n > MAX_USD_CENTS {
-        return Err(err(row, format!("{col} must be at most {MAX_USD_CENTS}")));
-    }
-    Ok(n as u32)
+fn cents(row: usize, col: &str, v: &str) -> Result<UsdCents, CsvError> {
+    UsdCents::of(col, parse_u64(row, col, v)?).map_err(|e| err(row, e.to_string()))
 }
 
 /// Parses and checks a whole file; the first bad row is the error. Owner keys must be of
@@ -162,10 +154,12 @@ pub fn parse(text: &str, network: DesoNetwork) -> Result<Vec<CsvRow>, CsvError> 
             row,
             hash,
             owner,
-            referrer_amount_usd_cents: cents(row, "ReferrerAmountUSDCents", get(2))?,
-            referee_amount_usd_cents: cents(row, "RefereeAmountUSDCents", get(3))?,
-            max_referrals: parse_u64(row, "MaxReferrals", get(4))?,
-            requires_jumio: parse_bool(row, "RequiresJumio", get(5), None)?,
+            config: CodeConfig {
+                referrer_amount_usd_cents: cents(row, "ReferrerAmountUSDCents", get(2))?,
+                referee_amount_usd_cents: cents(row, "RefereeAmountUSDCents", get(3))?,
+                max_referrals: parse_u64(row, "MaxReferrals", get(4))?,
+                requires_jumio: parse_bool(row, "RequiresJumio", get(5), None)?,
+            },
             created_ns,
             active: parse_bool(row, "IsActive", get(7), Some(true))?,
         });
@@ -222,7 +216,7 @@ mod tests {
         assert_eq!(rows[1].hash.as_ref().unwrap().as_str(), "abcdefgh");
         assert_eq!(rows[1].created_ns, Some(1_700_000_000_000_000_000));
         assert!(!rows[1].active);
-        assert!(rows[1].requires_jumio);
+        assert!(rows[1].config.requires_jumio);
     }
 
     #[test]

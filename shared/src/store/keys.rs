@@ -7,17 +7,28 @@
 //! | program | `NET#<net>` | `PROG#<prog>` |
 //! | user profile | `USER#<net>#<user>` | `PROFILE` |
 //! | membership | `MEM#<net>#<prog>#<user>` | `MEM` |
-//! | downline edge | `DOWN#<net>#<prog>#<ancestor>` | `<level:02>#<ns:020>#<user>` |
+//! | downline edge | `DOWN#<net>#<prog>#<ancestor>#<s>` | `<level:02>#<ns:020>#<user>` |
+//! | aggregated counts | `CNT#<net>#<prog>#<user>#<c>` | `CNT` |
+//! | tree fence | `FENCE#<net>#<prog>#<root>#<k>` | `FENCE` |
+//! | move job | `JOB#<net>#<id>` | `JOB` |
+//! | member joined during a move | `JOBPEND#<id>#<s>` | `<ns:020>#<user>` |
+//! | a move's frontier below ten levels | `JOBF#<id>#<band>` | `<user>` |
+//! | counted stream batch | `AGG#<first event>` | `<last event>#<chunk>` |
 //! | code | `CODE#<code>` | `CODE` (GSI1: `UCODES#<net>#<user>` / `<prog>#<code>`) |
+//! | code counter shard | `CODESHARD#<code>#<k>` | `SHARD` |
 //! | default-code pointer | `DEFCODE#<net>#<prog>#<user>` | `DEFCODE` |
 //! | network code index | `NETCODES#<net>` | `<created ns:020>#<code>` |
-//! | referral through a code | `CODEREF#<code>` | `<ns:020>#<user>` |
+//! | referral through a code | `CODEREF#<code>#<s>` | `<ns:020>#<user>` |
 //! | DeSo settings | `DESO#<net>` | `SETTINGS` |
 //! | country bonus | `DESO#<net>` | `COUNTRY#<alpha3>` |
 //! | jumio-begin record | `JUMIO#<net>#<user>` | `JUMIO` |
 //! | one-time credit | `CREDIT#<net>#<user>` | `CREDIT` |
-//! | ledger entry | `LEDGER#<net>#<beneficiary>` | `<ns:020>#<referee>#<role>` |
+//! | ledger entry | `LEDGER#<net>#<beneficiary>#<s>` | `<ns:020>#<referee>#<role>` |
+//!
+//! `<s>` spreads a member's items by a hash of the member, `<k>` is the writer's shard lease
+//! and `<c>` the aggregator batch's: see `domain::shards`.
 
+use crate::domain::shards::{member_shard, EDGE_SHARDS};
 use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId};
 
 pub const PK: &str = "PK";
@@ -25,8 +36,34 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+/// Epoch seconds after which DynamoDB's TTL may delete an item.
+pub const EXPIRES_AT: &str = "expires_at";
 
 pub type Key = (String, String);
+
+/// Every PK prefix, for IAM `dynamodb:LeadingKeys` conditions.
+pub const PREFIXES: [&str; 20] = [
+    "KEY#",
+    "NET#",
+    "USER#",
+    "MEM#",
+    "DOWN#",
+    "CNT#",
+    "FENCE#",
+    "JOB#",
+    "JOBPEND#",
+    "JOBF#",
+    "AGG#",
+    "CODE#",
+    "CODESHARD#",
+    "DEFCODE#",
+    "NETCODES#",
+    "CODEREF#",
+    "DESO#",
+    "JUMIO#",
+    "CREDIT#",
+    "LEDGER#",
+];
 
 pub fn api_key(hash_hex: &str) -> Key {
     (format!("KEY#{hash_hex}"), "KEY".into())
@@ -54,8 +91,21 @@ pub fn membership(net: &NetworkId, prog: &ProgramId, user: &UserId) -> Key {
     (format!("MEM#{net}#{prog}#{user}"), "MEM".into())
 }
 
-pub fn downline_partition(net: &NetworkId, prog: &ProgramId, ancestor: &UserId) -> String {
-    format!("DOWN#{net}#{prog}#{ancestor}")
+/// One of the `EDGE_SHARDS` partitions of an ancestor's downline.
+pub fn downline_partition(
+    net: &NetworkId,
+    prog: &ProgramId,
+    ancestor: &UserId,
+    shard: usize,
+) -> String {
+    format!("DOWN#{net}#{prog}#{ancestor}#{shard}")
+}
+
+/// All partitions of an ancestor's downline.
+pub fn downline_partitions(net: &NetworkId, prog: &ProgramId, ancestor: &UserId) -> Vec<String> {
+    (0..EDGE_SHARDS)
+        .map(|s| downline_partition(net, prog, ancestor, s))
+        .collect()
 }
 
 pub fn level_prefix(level: u8) -> String {
@@ -67,17 +117,17 @@ pub fn downline_edge(
     prog: &ProgramId,
     ancestor: &UserId,
     level: u8,
-    connected_ns: u128,
+    connected_ns: u64,
     user: &UserId,
 ) -> Key {
     (
-        downline_partition(net, prog, ancestor),
+        downline_partition(net, prog, ancestor, member_shard(user)),
         format!("{level:02}#{connected_ns:020}#{user}"),
     )
 }
 
 /// Splits an edge sort key into (level, ns, user); None if it is not one.
-pub fn parse_edge_sk(sk: &str) -> Option<(u8, u128, &str)> {
+pub fn parse_edge_sk(sk: &str) -> Option<(u8, u64, &str)> {
     let (lvl, rest) = sk.split_once('#')?;
     let (ns, user) = rest.split_once('#')?;
     if lvl.len() != 2 || ns.len() != 20 || user.is_empty() {
@@ -86,8 +136,61 @@ pub fn parse_edge_sk(sk: &str) -> Option<(u8, u128, &str)> {
     Some((lvl.parse().ok()?, ns.parse().ok()?, user))
 }
 
+/// The (network, program, ancestor) of an edge partition key; None if it is not one. Ids
+/// hold no `#`, and the user is what lies between the program and the shard.
+pub fn parse_downline_pk(pk: &str) -> Option<(&str, &str, &str)> {
+    let rest = pk.strip_prefix("DOWN#")?;
+    let (net, rest) = rest.split_once('#')?;
+    let (prog, rest) = rest.split_once('#')?;
+    let (user, shard) = rest.rsplit_once('#')?;
+    shard.parse::<usize>().ok()?;
+    Some((net, prog, user))
+}
+
+pub fn counts(net: &NetworkId, prog: &ProgramId, user: &UserId, shard: usize) -> Key {
+    (format!("CNT#{net}#{prog}#{user}#{shard}"), "CNT".into())
+}
+
+pub fn fence(net: &NetworkId, prog: &ProgramId, root: &UserId, shard: usize) -> Key {
+    (format!("FENCE#{net}#{prog}#{root}#{shard}"), "FENCE".into())
+}
+
+pub fn job(net: &NetworkId, id: &str) -> Key {
+    (format!("JOB#{net}#{id}"), "JOB".into())
+}
+
+pub fn job_pending(id: &str, ns: u64, user: &UserId) -> Key {
+    (
+        job_pending_partition(id, member_shard(user)),
+        format!("{ns:020}#{user}"),
+    )
+}
+
+pub fn job_pending_partition(id: &str, shard: usize) -> String {
+    format!("JOBPEND#{id}#{shard}")
+}
+
+pub fn job_frontier(id: &str, band: u32, user: &UserId) -> Key {
+    (job_frontier_partition(id, band), user.as_str().to_owned())
+}
+
+pub fn job_frontier_partition(id: &str, band: u32) -> String {
+    format!("JOBF#{id}#{band}")
+}
+
+pub fn aggregate_batch(first_event: &str, last_event: &str, chunk: usize) -> Key {
+    (
+        format!("AGG#{first_event}"),
+        format!("{last_event}#{chunk}"),
+    )
+}
+
 pub fn code(code: &ReferralCode) -> Key {
     (format!("CODE#{code}"), "CODE".into())
+}
+
+pub fn code_shard(code: &ReferralCode, shard: usize) -> Key {
+    (format!("CODESHARD#{code}#{shard}"), "SHARD".into())
 }
 
 pub fn user_codes_partition(net: &NetworkId, user: &UserId) -> String {
@@ -103,17 +206,20 @@ pub fn default_code(net: &NetworkId, prog: &ProgramId, user: &UserId) -> Key {
 }
 
 pub fn code_referral(code: &ReferralCode, ns: u64, user: &UserId) -> Key {
-    (format!("CODEREF#{code}"), format!("{ns:020}#{user}"))
+    (
+        code_referrals_partition(code, member_shard(user)),
+        format!("{ns:020}#{user}"),
+    )
 }
 
-pub fn code_referrals_partition(code: &ReferralCode) -> String {
-    format!("CODEREF#{code}")
+pub fn code_referrals_partition(code: &ReferralCode, shard: usize) -> String {
+    format!("CODEREF#{code}#{shard}")
 }
 
 /// Every code of a network, in creation order: the CSV download reads this partition.
 pub fn network_code(net: &NetworkId, created_ns: u64, code: &ReferralCode) -> Key {
     (
-        format!("NETCODES#{net}"),
+        network_codes_partition(net),
         format!("{created_ns:020}#{code}"),
     )
 }
@@ -146,13 +252,13 @@ pub fn credit(net: &NetworkId, user: &UserId) -> Key {
 
 pub fn ledger(net: &NetworkId, beneficiary: &UserId, ns: u64, referee: &UserId, role: &str) -> Key {
     (
-        format!("LEDGER#{net}#{beneficiary}"),
+        ledger_partition(net, beneficiary, member_shard(referee)),
         format!("{ns:020}#{referee}#{role}"),
     )
 }
 
-pub fn ledger_partition(net: &NetworkId, beneficiary: &UserId) -> String {
-    format!("LEDGER#{net}#{beneficiary}")
+pub fn ledger_partition(net: &NetworkId, beneficiary: &UserId, shard: usize) -> String {
+    format!("LEDGER#{net}#{beneficiary}#{shard}")
 }
 
 #[cfg(test)]
@@ -165,10 +271,24 @@ mod tests {
         let prog = ProgramId::try_from("p").unwrap();
         let a = UserId::from_stored("a@x.io").unwrap();
         let b = UserId::from_stored("b#c@x.io").unwrap();
-        let (_, sk) = downline_edge(&net, &prog, &a, 3, 42, &b);
+        let (pk, sk) = downline_edge(&net, &prog, &a, 3, 42, &b);
         assert_eq!(parse_edge_sk(&sk), Some((3, 42, "b#c@x.io")));
         assert!(sk.starts_with(&level_prefix(3)));
         assert_eq!(parse_edge_sk("3#1#x"), None);
         assert_eq!(parse_edge_sk("03#abc#x"), None);
+        assert_eq!(parse_downline_pk(&pk), Some(("n", "p", "a@x.io")));
+        assert!(downline_partitions(&net, &prog, &a).contains(&pk));
+        // an ancestor whose id holds '#' still parses
+        let (pk, _) = downline_edge(&net, &prog, &b, 1, 1, &a);
+        assert_eq!(parse_downline_pk(&pk), Some(("n", "p", "b#c@x.io")));
+        assert_eq!(parse_downline_pk("MEM#n#p#a"), None);
+    }
+
+    #[test]
+    fn every_prefix_is_listed_once() {
+        let mut p = PREFIXES.to_vec();
+        p.sort();
+        p.dedup();
+        assert_eq!(p.len(), PREFIXES.len());
     }
 }

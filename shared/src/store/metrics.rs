@@ -37,3 +37,21 @@ impl Intercept for CallCounter {
         Ok(())
     }
 }
+
+/// Write capacity consumed by this process's transactions, in thousandths of a unit.
+#[derive(Clone, Debug, Default)]
+pub struct Capacity {
+    milli: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Capacity {
+    pub fn add(&self, units: f64) {
+        self.milli
+            .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// Write capacity units consumed so far.
+    pub fn units(&self) -> f64 {
+        self.milli.load(Ordering::Relaxed) as f64 / 1000.0
+    }
+}

@@ -1,28 +1,32 @@
 //! The only place that knows DynamoDB: key layout, item mapping, queries, transactions,
-//! error classification.
+//! error classification. One module per kind of item.
 
 pub mod api_keys;
+pub mod code_writes;
 pub mod codes;
+pub mod counts;
 pub mod deso;
+pub mod graph;
 pub mod items;
+pub mod jobs;
 pub mod keys;
-pub mod links;
 pub mod metrics;
 pub mod programs;
 pub mod schema;
+pub mod shards;
+pub mod table;
 pub mod users;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, CancellationReason};
 use aws_sdk_dynamodb::Client;
 
 pub use keys::Key;
+pub use table::{n, s, Expr};
 
 pub type Item = HashMap<String, AttributeValue>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -78,7 +82,8 @@ where
 /// Why a transaction did not commit.
 #[derive(Debug)]
 pub enum TxError {
-    /// Cancelled: one reason per item, in order ("None" for items that were fine).
+    /// Cancelled: one reason per item, in order ("None" for items that were fine). Empty when
+    /// DynamoDB gave none (a conflict with a single-item write).
     Cancelled(Vec<CancellationReason>),
     Store(StoreError),
 }
@@ -96,6 +101,20 @@ impl TxError {
     pub fn condition_failed(reasons: &[CancellationReason], i: usize) -> bool {
         reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
     }
+
+    /// Item `i` was held by another transaction.
+    pub fn conflicted(reasons: &[CancellationReason], i: usize) -> bool {
+        reasons.get(i).and_then(|r| r.code()) == Some("TransactionConflict")
+    }
+
+    /// The stored item at `i` when its condition failed (asked for with ALL_OLD).
+    pub fn old_item(reasons: &[CancellationReason], i: usize) -> Option<&Item> {
+        reasons
+            .get(i)
+            .filter(|_| Self::condition_failed(reasons, i))
+            .and_then(|r| r.item())
+            .filter(|i| !i.is_empty())
+    }
 }
 
 /// One attempt's outcome inside a retry loop.
@@ -109,6 +128,10 @@ pub struct Store {
     client: Client,
     table: String,
     retry_budget: Duration,
+    picker: Arc<shards::ShardPicker>,
+    capacity: metrics::Capacity,
+    /// Write capacity units per second a move job may use.
+    move_rate: f64,
 }
 
 impl Store {
@@ -117,6 +140,29 @@ impl Store {
             client,
             table: table.into(),
             retry_budget,
+            picker: Arc::new(shards::ShardPicker::new()),
+            capacity: metrics::Capacity::default(),
+            move_rate: 400.0,
+        }
+    }
+
+    /// The same store with move jobs limited to `units` of write capacity a second.
+    pub fn with_move_rate(&self, units: f64) -> Store {
+        Store {
+            move_rate: units,
+            ..self.clone()
+        }
+    }
+
+    pub fn move_rate(&self) -> f64 {
+        self.move_rate
+    }
+
+    /// The same store with another retry budget (public routes get a short one).
+    pub fn with_retry_budget(&self, retry_budget: Duration) -> Store {
+        Store {
+            retry_budget,
+            ..self.clone()
         }
     }
 
@@ -126,6 +172,15 @@ impl Store {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    pub fn retry_budget(&self) -> Duration {
+        self.retry_budget
+    }
+
+    /// The write capacity this process's transactions consumed, as DynamoDB reported it.
+    pub fn capacity(&self) -> &metrics::Capacity {
+        &self.capacity
     }
 
     /// Runs `attempt` until it is done, with jittered backoff, within the retry budget.
@@ -149,302 +204,13 @@ impl Store {
             tokio::time::sleep(wait).await;
         }
     }
-
-    /// Strongly consistent BatchGetItem of up to 100 keys; one round trip unless DynamoDB
-    /// leaves keys unprocessed.
-    pub async fn batch_get(&self, keys: &[Key]) -> Result<HashMap<Key, Item>, StoreError> {
-        let mut out = HashMap::new();
-        let mut pending: Vec<Item> = dedup(keys).into_iter().map(|k| key_item(&k)).collect();
-        let mut rounds = 0u32;
-        while !pending.is_empty() {
-            let req = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Other(Box::new(e)))?;
-            let resp = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, req)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in resp
-                .responses
-                .and_then(|mut r| r.remove(&self.table))
-                .unwrap_or_default()
-            {
-                let key = item_key(&item)?;
-                out.insert(key, item);
-            }
-            if let Some(left) = resp
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-            {
-                pending = left.keys;
-                rounds += 1;
-                if rounds > 8 {
-                    return Err(StoreError::Unavailable("unprocessed keys persisted".into()));
-                }
-                tokio::time::sleep(jitter(Duration::from_millis(10 << rounds.min(5)))).await;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Every item of one partition, page after page: of the table (strongly consistent) or
-    /// of GSI1 (`gsi`), optionally only sort keys that begin with `prefix`.
-    pub async fn query_partition(
-        &self,
-        gsi: bool,
-        pk: &str,
-        prefix: Option<&str>,
-    ) -> Result<Vec<Item>, StoreError> {
-        let (pk_attr, sk_attr) = if gsi {
-            (keys::GSI1PK, keys::GSI1SK)
-        } else {
-            (keys::PK, keys::SK)
-        };
-        let mut e = Expr::new();
-        let mut kc = format!("{} = {}", e.n(pk_attr), e.v(s(pk)));
-        if let Some(p) = prefix {
-            kc.push_str(&format!(
-                " AND begins_with({}, {})",
-                e.n(sk_attr),
-                e.v(s(p))
-            ));
-        }
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .set_index_name(gsi.then(|| keys::GSI1.to_owned()))
-                .key_condition_expression(&kc)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .consistent_read(!gsi)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            out.extend(resp.items.unwrap_or_default());
-            match resp.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
-            }
-        }
-    }
-
-    pub async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let resp = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_item(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(resp.item)
-    }
-
-    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
-        self.transact_with_token(items, None).await
-    }
-
-    /// A transaction with an idempotency token: a retry with the same token and items is
-    /// applied once.
-    pub async fn transact_with_token(
-        &self,
-        items: Vec<TransactWriteItem>,
-        token: Option<String>,
-    ) -> Result<(), TxError> {
-        let resp = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .set_client_request_token(token)
-            .send()
-            .await;
-        match resp {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(ctx)) if ctx.err().is_transaction_canceled_exception() => {
-                let reasons = match ctx.into_err() {
-                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => {
-                        e.cancellation_reasons().to_vec()
-                    }
-                    _ => Vec::new(),
-                };
-                Err(TxError::Cancelled(reasons))
-            }
-            Err(SdkError::ServiceError(ctx))
-                if ctx.err().is_transaction_in_progress_exception()
-                    || ctx.err().code() == Some("TransactionConflictException") =>
-            {
-                Err(TxError::Cancelled(Vec::new()))
-            }
-            Err(e) => Err(TxError::Store(classify(e))),
-        }
-    }
 }
 
-fn jitter(cap: Duration) -> Duration {
-    let mut b = [0u8; 2];
-    let r = if getrandom::fill(&mut b).is_ok() {
-        u16::from_le_bytes(b) as u64
-    } else {
-        u16::MAX as u64 / 2
-    };
+/// A random duration up to `cap` (at least 1 ms).
+pub fn jitter(cap: Duration) -> Duration {
+    let r = table::random_u16() as u64;
     Duration::from_micros(cap.as_micros() as u64 * (r + 1) / (u16::MAX as u64 + 1))
         .max(Duration::from_millis(1))
-}
-
-fn dedup(keys: &[Key]) -> Vec<Key> {
-    let mut seen = std::collections::HashSet::new();
-    keys.iter().filter(|k| seen.insert(*k)).cloned().collect()
-}
-
-pub fn key_item(key: &Key) -> Item {
-    HashMap::from([
-        (keys::PK.to_owned(), AttributeValue::S(key.0.clone())),
-        (keys::SK.to_owned(), AttributeValue::S(key.1.clone())),
-    ])
-}
-
-pub fn item_key(item: &Item) -> Result<Key, StoreError> {
-    match (item.get(keys::PK), item.get(keys::SK)) {
-        (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Ok((pk.clone(), sk.clone())),
-        _ => Err(StoreError::Corrupt("item without PK/SK".into())),
-    }
-}
-
-/// Condition and update expressions with their placeholders.
-#[derive(Default, Debug, Clone)]
-pub struct Expr {
-    names: HashMap<String, String>,
-    values: HashMap<String, AttributeValue>,
-}
-
-impl Expr {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// `#name` placeholder for an attribute.
-    pub fn n(&mut self, attr: &str) -> String {
-        let p = format!(
-            "#{}",
-            attr.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
-        );
-        self.names.insert(p.clone(), attr.to_owned());
-        p
-    }
-    /// `:vN` placeholder for a value.
-    pub fn v(&mut self, value: AttributeValue) -> String {
-        let p = format!(":v{}", self.values.len());
-        self.values.insert(p.clone(), value);
-        p
-    }
-    pub(crate) fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| self.names.clone())
-    }
-    pub(crate) fn values(&self) -> Option<HashMap<String, AttributeValue>> {
-        (!self.values.is_empty()).then(|| self.values.clone())
-    }
-}
-
-pub(crate) fn built<T, E: std::error::Error + Send + Sync + 'static>(
-    r: Result<T, E>,
-) -> Result<T, StoreError> {
-    r.map_err(|e| StoreError::Other(Box::new(e)))
-}
-
-/// Builders of transaction items against this table.
-impl Store {
-    pub fn tx_put(
-        &self,
-        item: Item,
-        cond: Option<&str>,
-        expr: &Expr,
-        return_old_on_fail: bool,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let mut b = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .set_condition_expression(cond.map(str::to_owned))
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values());
-        if return_old_on_fail {
-            b = b.return_values_on_condition_check_failure(
-                ReturnValuesOnConditionCheckFailure::AllOld,
-            );
-        }
-        Ok(TransactWriteItem::builder().put(built(b.build())?).build())
-    }
-
-    pub fn tx_update(
-        &self,
-        key: &Key,
-        update: &str,
-        cond: Option<&str>,
-        expr: &Expr,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let b = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_item(key)))
-            .update_expression(update)
-            .set_condition_expression(cond.map(str::to_owned))
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values());
-        Ok(TransactWriteItem::builder()
-            .update(built(b.build())?)
-            .build())
-    }
-
-    pub fn tx_check(
-        &self,
-        key: &Key,
-        cond: &str,
-        expr: &Expr,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let b = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_item(key)))
-            .condition_expression(cond)
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values());
-        Ok(TransactWriteItem::builder()
-            .condition_check(built(b.build())?)
-            .build())
-    }
-
-    pub fn tx_delete(
-        &self,
-        key: &Key,
-        cond: Option<&str>,
-        expr: &Expr,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let b = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(key_item(key)))
-            .set_condition_expression(cond.map(str::to_owned))
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        Ok(TransactWriteItem::builder()
-            .delete(built(b.build())?)
-            .build())
-    }
-}
-
-pub fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-pub fn n(v: impl ToString) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 #[cfg(test)]
@@ -492,5 +258,23 @@ mod tests {
             let j = jitter(Duration::from_millis(40));
             assert!(j <= Duration::from_millis(40) && j >= Duration::from_millis(1));
         }
+    }
+
+    #[test]
+    fn cancellation_reasons_are_read_by_position() {
+        let ok = CancellationReason::builder().code("None").build();
+        let held = CancellationReason::builder()
+            .code("TransactionConflict")
+            .build();
+        let cond = CancellationReason::builder()
+            .code("ConditionalCheckFailed")
+            .item("fence", AttributeValue::S("j1".into()))
+            .build();
+        let r = vec![ok, held, cond];
+        assert!(TxError::conflicted(&r, 1) && !TxError::conflicted(&r, 0));
+        assert!(TxError::condition_failed(&r, 2));
+        assert!(TxError::old_item(&r, 2).is_some_and(|i| i.contains_key("fence")));
+        assert!(TxError::old_item(&r, 1).is_none());
+        assert!(!TxError::condition_failed(&r, 9));
     }
 }

@@ -2,6 +2,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::api_keys::{check_key, AuthFailure, KeyProbe};
 use super::items::{self, ProgramItem};
 use super::{keys, s, Expr, Store, StoreError};
 use crate::domain::{NetworkId, Program, ProgramId, ProgramPatch};
@@ -12,6 +13,23 @@ pub struct ProgramsPage {
 }
 
 impl Store {
+    /// Key and program in one round trip.
+    pub async fn program_head(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        probe: &KeyProbe,
+    ) -> Result<(Result<(), AuthFailure>, Option<Program>), StoreError> {
+        let k_program = keys::program(net, prog);
+        let mut got = self
+            .batch_get(&[probe.key.clone(), k_program.clone()])
+            .await?;
+        Ok((
+            check_key(got.get(&probe.key), net),
+            got.remove(&k_program).map(items::program).transpose()?,
+        ))
+    }
+
     pub async fn get_program(
         &self,
         net: &NetworkId,
@@ -82,7 +100,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(super::key_item(&keys::program(net, prog))))
+            .set_key(Some(super::table::key_item(&keys::program(net, prog))))
             .update_expression(format!("SET {}", sets.join(", ")))
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -123,7 +141,7 @@ impl Store {
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
             .limit(limit)
-            .set_exclusive_start_key(start_sk.map(|sk| super::key_item(&(pk.clone(), sk))))
+            .set_exclusive_start_key(start_sk.map(|sk| super::table::key_item(&(pk.clone(), sk))))
             .send()
             .await
             .map_err(super::classify)?;
@@ -134,7 +152,7 @@ impl Store {
             .map(items::program)
             .collect::<Result<_, _>>()?;
         let last_sk = match resp.last_evaluated_key {
-            Some(k) => Some(super::item_key(&k)?.1),
+            Some(k) => Some(super::table::item_key(&k)?.1),
             None => None,
         };
         Ok(ProgramsPage { programs, last_sk })

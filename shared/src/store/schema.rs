@@ -2,10 +2,15 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 
-use super::{built, keys, Store, StoreError};
+use super::table::built;
+use super::{keys, Store, StoreError};
+
+/// The stream the aggregator and the move worker read.
+pub const STREAM_VIEW: &str = "NEW_AND_OLD_IMAGES";
 
 /// (attribute, key type) of the table and of each GSI.
 pub const TABLE_KEYS: [(&str, &str); 2] = [(keys::PK, "HASH"), (keys::SK, "RANGE")];
@@ -57,6 +62,12 @@ impl Store {
             .create_table()
             .table_name(self.table())
             .billing_mode(BillingMode::PayPerRequest)
+            .stream_specification(built(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(STREAM_VIEW))
+                    .build(),
+            )?)
             .set_attribute_definitions(Some(attrs))
             .set_key_schema(Some(schema(&TABLE_KEYS)?));
         for (name, ks) in GSIS {
@@ -89,6 +100,18 @@ impl Store {
                 .await
                 .map_err(super::classify)?;
             if d.table().and_then(|t| t.table_status()).map(|s| s.as_str()) == Some("ACTIVE") {
+                self.client()
+                    .update_time_to_live()
+                    .table_name(self.table())
+                    .time_to_live_specification(built(
+                        TimeToLiveSpecification::builder()
+                            .enabled(true)
+                            .attribute_name(keys::EXPIRES_AT)
+                            .build(),
+                    )?)
+                    .send()
+                    .await
+                    .map_err(super::classify)?;
                 return Ok(true);
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -149,5 +172,17 @@ mod tests {
             .filter_map(|a| a["AttributeName"].as_str())
             .collect();
         assert_eq!(attrs, ["PK", "SK", "GSI1PK", "GSI1SK"]);
+        assert_eq!(
+            props["StreamSpecification"]["StreamViewType"].as_str(),
+            Some(STREAM_VIEW)
+        );
+        assert_eq!(
+            props["TimeToLiveSpecification"]["AttributeName"].as_str(),
+            Some(keys::EXPIRES_AT)
+        );
+        assert_eq!(
+            props["TimeToLiveSpecification"]["Enabled"].as_bool(),
+            Some(true)
+        );
     }
 }

@@ -1,11 +1,31 @@
 //! User profiles: creation, ban and revocation.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem};
+use serde::{Deserialize, Serialize};
 
-use super::items::{self, ProfileItem, UserStatus};
-use super::{keys, n, s, Attempt, Expr, Store, StoreError, TxError};
+use super::table::{key_item, pack};
+use super::{items, keys, n, s, Attempt, Expr, Store, StoreError, TxError};
 use crate::clock;
-use crate::domain::{NetworkId, UserId};
+use crate::domain::{NetworkId, UserId, UserStatus};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProfileItem {
+    pub user: String,
+    pub status: UserStatus,
+    pub created_at: String,
+    /// Programs where the user has a referrer, plus programs where it has had referees.
+    #[serde(default)]
+    pub links: u64,
+    /// Codes the user owns, across programs.
+    #[serde(default)]
+    pub codes: u64,
+}
+
+impl ProfileItem {
+    pub fn banned(&self) -> bool {
+        self.status == UserStatus::Banned
+    }
+}
 
 pub enum StatusOutcome {
     Done { status: UserStatus, created: bool },
@@ -44,7 +64,7 @@ impl Store {
         k: u64,
         seen: Seen,
         now: &clock::Now,
-    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut e = Expr::new();
         let st = e.n("status");
         let active = e.v(s(UserStatus::Active.as_str()));
@@ -62,6 +82,19 @@ impl Store {
             Seen::Present => format!("{st} = {active}"),
             Seen::Unknown => format!("attribute_not_exists({st}) OR {st} = {active}"),
         };
+        self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
+    }
+
+    /// The user lost its referrer in a program: one connection fewer.
+    pub fn profile_unlink(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let links = e.n("links");
+        let update = format!("ADD {links} {}", e.v(n(-1i64)));
+        let cond = format!("{links} > {}", e.v(n(0)));
         self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
     }
 
@@ -97,7 +130,7 @@ impl Store {
             .client()
             .update_item()
             .table_name(self.table())
-            .set_key(Some(super::key_item(&keys::profile(net, user))))
+            .set_key(Some(key_item(&keys::profile(net, user))))
             .update_expression(update)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -111,7 +144,7 @@ impl Store {
             .map(items::from_item)
             .transpose()?;
         Ok(match old {
-            Some(p) if p.status == UserStatus::Banned => StatusOutcome::Banned,
+            Some(p) if p.banned() => StatusOutcome::Banned,
             Some(_) => StatusOutcome::Done {
                 status: UserStatus::Active,
                 created: false,
@@ -123,8 +156,9 @@ impl Store {
         })
     }
 
-    /// Bans the user and deactivates every code they own, in one transaction. The profile's
-    /// code count guards against a code created after the listing.
+    /// Bans the user: first every code they own is deactivated (each code with all its shards
+    /// in one transaction), then the status is set, guarded by the profile's code count so a
+    /// code created meanwhile makes the ban go round again.
     pub async fn ban_user(
         &self,
         net: &NetworkId,
@@ -134,12 +168,17 @@ impl Store {
             let Some(profile) = self.get_profile(net, user).await? else {
                 return Ok(Attempt::Done(StatusOutcome::NotFound));
             };
-            let codes = self.user_codes(net, user, None).await?;
+            let codes = self.user_code_items(net, user).await?;
             // Fewer codes than the profile counts: the index has not caught up with a new one.
             // More is fine: codes outlive a revoked profile and its count.
             if (codes.len() as u64) < profile.codes {
                 return Ok(Attempt::Retry);
             }
+            let mut groups = codes
+                .iter()
+                .filter(|c| c.active)
+                .map(|c| self.code_activity_items(c, false))
+                .collect::<Result<Vec<_>, _>>()?;
             let mut e = Expr::new();
             let update = format!(
                 "SET {} = {}",
@@ -152,33 +191,24 @@ impl Store {
                 e.v(n(profile.codes)),
                 c = e.n("codes"),
             );
-            let mut tx =
-                vec![self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)?];
-            for code in codes.iter().filter(|c| c.active) {
-                let mut e = Expr::new();
-                let update = format!(
-                    "SET {} = {}",
-                    e.n("active"),
-                    e.v(AttributeValue::Bool(false))
-                );
-                tx.push(self.tx_update(&keys::code(&code.code), &update, None, &e)?);
-            }
-            for chunk in tx.chunks(super::MAX_TX_ITEMS).skip(1) {
-                // More than 99 active codes: deactivate the rest first, then ban with the profile.
-                match self.transact(chunk.to_vec()).await {
+            // The status comes last, with the last codes when they fit in one transaction.
+            groups.push(vec![self.tx_update(
+                &keys::profile(net, user),
+                &update,
+                Some(&cond),
+                &e,
+            )?]);
+            for tx in pack(groups) {
+                match self.transact(tx).await {
                     Ok(()) => {}
                     Err(TxError::Cancelled(_)) => return Ok(Attempt::Retry),
                     Err(TxError::Store(e)) => return Err(e),
                 }
             }
-            tx.truncate(super::MAX_TX_ITEMS);
-            match self.transact(tx).await {
-                Ok(()) => Ok(Attempt::Done(StatusOutcome::Done {
-                    status: UserStatus::Banned,
-                    created: false,
-                })),
-                Err(e) => e.retry(),
-            }
+            Ok(Attempt::Done(StatusOutcome::Done {
+                status: UserStatus::Banned,
+                created: false,
+            }))
         })
         .await
     }
@@ -204,9 +234,9 @@ impl Store {
                     created: false,
                 })),
                 Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
-                    Ok(Attempt::Done(match reasons[0].item() {
-                        Some(i) if !i.is_empty() => StatusOutcome::Connected,
-                        _ => StatusOutcome::NotFound,
+                    Ok(Attempt::Done(match TxError::old_item(&reasons, 0) {
+                        Some(_) => StatusOutcome::Connected,
+                        None => StatusOutcome::NotFound,
                     }))
                 }
                 // A concurrent write to the profile: try again.

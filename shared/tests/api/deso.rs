@@ -139,7 +139,18 @@ async fn hash_info_with_country_bonus_in_one_round_trip() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    assert_eq!(v["SignUpBonusMetadata"]["USA"], usa);
+    let us = &v["SignUpBonusMetadata"]["United States of America"];
+    assert_eq!(us["CountryLevelSignUpBonus"], usa);
+    assert_eq!(
+        us["CountryCodeDetails"],
+        json!({"Name": "United States of America", "CountryCode": "840", "Alpha3": "USA"})
+    );
+    let all = v["SignUpBonusMetadata"].as_object().unwrap();
+    assert_eq!(all.len(), 249, "every country of DeSo's list");
+    assert_eq!(
+        all["Nigeria"]["CountryLevelSignUpBonus"], default,
+        "a country without its own bonus shows the default"
+    );
     assert_eq!(v["DefaultSignUpBonusMetadata"], default);
 }
 
@@ -383,7 +394,12 @@ async fn admin_inputs_are_checked() {
             as_admin(ADMIN, json!({})),
         )
         .await;
-    assert_eq!(v["SignUpBonusMetadata"], json!({}), "nothing was written");
+    let all = v["SignUpBonusMetadata"].as_object().unwrap();
+    assert!(
+        all.values()
+            .all(|c| c["CountryLevelSignUpBonus"] == v["DefaultSignUpBonusMetadata"]),
+        "nothing was written"
+    );
     assert_eq!(
         v["DefaultSignUpBonusMetadata"]["ReferralAmountOverrideUSDCents"],
         0
@@ -436,7 +452,7 @@ async fn begin_then_credit_exactly_once() {
             as_user(joiner, json!({"ReferralHashBase58": code})),
         )
         .await;
-    assert_eq!((s, v), (200, json!({})));
+    assert_eq!((s, v), (200, json!({"URL": ""})));
     assert_eq!(
         app.deso(
             "jumio-begin",

@@ -90,6 +90,7 @@ impl App {
     /// A fresh network with its own key and no program.
     pub async fn bare() -> App {
         capture_logs();
+        crate::stream::start();
         let calls = CallCounter::default();
         let client = client(&calls).await;
         let net = unique("n");
@@ -146,6 +147,7 @@ impl App {
     ) -> Request {
         let path = path.replace("{net}", &self.net);
         let (route, file) = route_of(method, &path);
+        let deso = route.starts_with("/api/v0/");
         let mut ev: Value = serde_json::from_str(
             &std::fs::read_to_string(format!(
                 "{}/../events/{file}.json",
@@ -168,12 +170,12 @@ impl App {
         } else {
             ev["queryStringParameters"] = Value::Object(qs);
         }
-        if !route.is_empty() {
+        if !deso {
             ev["pathParameters"] = path_params(route, raw_path);
         }
         match key {
             // DeSo routes: credentials ride in the body; tests set any country header themselves.
-            _ if route.is_empty() => {
+            _ if deso => {
                 ev["headers"]
                     .as_object_mut()
                     .unwrap()
@@ -205,49 +207,7 @@ impl App {
     ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>> {
         let path = path.replace("{net}", &self.net);
         let (_, file) = route_of(method, &path);
-        let s = self.state;
-        use shared::api::deso::*;
-        use shared::api::*;
-        Box::pin(async move {
-            let r = match file.as_str() {
-                "get-referral-info-for-user" => get_referral_info_for_user::handle(s, req).await,
-                "get-referral-info-for-referral-hash" => {
-                    get_referral_info_for_referral_hash::handle(s, req).await
-                }
-                "jumio-begin" => jumio_begin::handle(s, req).await,
-                "admin-create-referral-hash" => admin_create_referral_hash::handle(s, req).await,
-                "admin-update-referral-hash" => admin_update_referral_hash::handle(s, req).await,
-                "admin-get-all-referral-info-for-user" => {
-                    admin_get_all_referral_info_for_user::handle(s, req).await
-                }
-                "admin-download-referral-csv" => admin_download_referral_csv::handle(s, req).await,
-                "admin-upload-referral-csv" => admin_upload_referral_csv::handle(s, req).await,
-                "admin-update-jumio-country-sign-up-bonus" => {
-                    admin_update_jumio_country_sign_up_bonus::handle(s, req).await
-                }
-                "admin-get-all-country-level-sign-up-bonuses" => {
-                    admin_get_all_country_level_sign_up_bonuses::handle(s, req).await
-                }
-                "admin-update-jumio-usd-cents" => {
-                    admin_update_jumio_usd_cents::handle(s, req).await
-                }
-                "admin-update-jumio-kickback-usd-cents" => {
-                    admin_update_jumio_kickback_usd_cents::handle(s, req).await
-                }
-                "admin-set-usd-cents-to-deso-reserve-exchange-rate" => {
-                    admin_set_usd_cents_to_deso_reserve_exchange_rate::handle(s, req).await
-                }
-                "admin-jumio-callback" => admin_jumio_callback::handle(s, req).await,
-                "upsert-program" => upsert_program::handle(s, req).await,
-                "list-programs" => list_programs::handle(s, req).await,
-                "add-connection" => add_connection::handle(s, req).await,
-                "get-user-connections" => get_user_connections::handle(s, req).await,
-                "get-connection-codes" => get_connection_codes::handle(s, req).await,
-                "user-status" => user_status::handle(s, req).await,
-                other => panic!("no handler for {other}"),
-            };
-            r.expect("handlers answer every request with a response")
-        })
+        dispatch(self.state, file, req)
     }
 
     pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
@@ -269,7 +229,27 @@ impl App {
         .await
     }
 
+    /// GET Job until the job ends (or a minute passes); its last view.
+    pub async fn wait_job(&self, id: &str) -> Value {
+        for _ in 0..600 {
+            let (s, v) = self.get(&format!("/networks/{{net}}/jobs/{id}")).await;
+            assert_eq!(s, 200, "{v}");
+            if v["job"]["status"] != "running" {
+                return v["job"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("job {id} did not end within a minute");
+    }
+
+    /// Waits until the counts include everything written so far.
+    pub async fn settle(&self) {
+        crate::stream::settle().await
+    }
+
+    /// GET User Connections once the counts have settled.
     pub async fn connections(&self, prog: &str, user: &str, query: &str) -> Value {
+        self.settle().await;
         let (s, v) = self
             .get(&format!(
                 "/networks/{{net}}/connections/{prog}/users/{user}{query}"
@@ -337,6 +317,7 @@ impl App {
         }
         let resp = self.dispatch("POST", &path, req).await;
         let status = resp.status().as_u16();
+        show_causes(status);
         let body: Value = match resp.body() {
             Body::Text(t) => serde_json::from_str(t).expect("json response"),
             _ => Value::Null,
@@ -348,8 +329,23 @@ impl App {
     }
 }
 
+/// On a 5xx, the logged causes help whoever reads the failure.
+fn show_causes(status: u16) {
+    if status >= 500 {
+        for line in logs()
+            .lines()
+            .filter(|l| l.contains("\"ERROR\""))
+            .rev()
+            .take(3)
+        {
+            eprintln!("logged: {line}");
+        }
+    }
+}
+
 pub fn decode(resp: Response<Body>) -> (u16, Value) {
     let status = resp.status().as_u16();
+    show_causes(status);
     let body = match resp.body() {
         Body::Text(t) => serde_json::from_str(t).expect("json response"),
         Body::Binary(b) => serde_json::from_slice(b).expect("json response"),
@@ -369,50 +365,13 @@ pub fn decode(resp: Response<Body>) -> (u16, Value) {
     (status, body)
 }
 
-const ROUTES: [(&str, &str, &str); 6] = [
-    (
-        "PUT",
-        "/networks/{network_id}/connections/{program_id}",
-        "upsert-program",
-    ),
-    ("GET", "/networks/{network_id}/connections", "list-programs"),
-    (
-        "POST",
-        "/networks/{network_id}/connections/{program_id}",
-        "add-connection",
-    ),
-    (
-        "GET",
-        "/networks/{network_id}/connections/{program_id}/users/{user}",
-        "get-user-connections",
-    ),
-    (
-        "GET",
-        "/networks/{network_id}/connections/{program_id}/users/{user}/codes",
-        "get-connection-codes",
-    ),
-    ("POST", "/networks/{network_id}/user_status", "user-status"),
-];
-
+/// The route and event file of `method path`, from the one route table.
 fn route_of(method: &str, path: &str) -> (&'static str, String) {
     let raw = path.split('?').next().unwrap_or(path);
-    if let Some(deso) = raw.strip_prefix("/api/v0/") {
-        assert_eq!(method, "POST");
-        return ("", deso.replace('/', "-"));
+    match shared::routes::route_of(method, raw) {
+        Some((r, _)) => (r.path, r.function.to_owned()),
+        None => panic!("no route for {method} {path}"),
     }
-    let segs: Vec<&str> = raw.split('/').collect();
-    for (m, route, file) in ROUTES {
-        let r: Vec<&str> = route.split('/').collect();
-        if m == method
-            && r.len() == segs.len()
-            && r.iter()
-                .zip(&segs)
-                .all(|(a, b)| a.starts_with('{') || a == b)
-        {
-            return (route, file.to_owned());
-        }
-    }
-    panic!("no route for {method} {path}");
 }
 
 fn path_params(route: &str, path: &str) -> Value {
@@ -423,6 +382,60 @@ fn path_params(route: &str, path: &str) -> Value {
         }
     }
     Value::Object(m)
+}
+
+/// The handler of function `name`, as its Lambda binary runs it.
+pub fn dispatch(
+    s: &'static AppState,
+    name: String,
+    req: Request,
+) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'static>> {
+    use shared::api::deso::*;
+    use shared::api::*;
+    Box::pin(async move {
+        let r = match name.as_str() {
+            "get-referral-info-for-user" => get_referral_info_for_user::handle(s, req).await,
+            "get-referral-info-for-referral-hash" => {
+                get_referral_info_for_referral_hash::handle(s, req).await
+            }
+            "jumio-begin" => jumio_begin::handle(s, req).await,
+            "get-usd-cents-to-deso-reserve-exchange-rate" => {
+                get_usd_cents_to_deso_reserve_exchange_rate::handle(s, req).await
+            }
+            "admin-create-referral-hash" => admin_create_referral_hash::handle(s, req).await,
+            "admin-update-referral-hash" => admin_update_referral_hash::handle(s, req).await,
+            "admin-get-all-referral-info-for-user" => {
+                admin_get_all_referral_info_for_user::handle(s, req).await
+            }
+            "admin-download-referral-csv" => admin_download_referral_csv::handle(s, req).await,
+            "admin-upload-referral-csv" => admin_upload_referral_csv::handle(s, req).await,
+            "admin-update-jumio-country-sign-up-bonus" => {
+                admin_update_jumio_country_sign_up_bonus::handle(s, req).await
+            }
+            "admin-get-all-country-level-sign-up-bonuses" => {
+                admin_get_all_country_level_sign_up_bonuses::handle(s, req).await
+            }
+            "admin-update-jumio-usd-cents" => admin_update_jumio_usd_cents::handle(s, req).await,
+            "admin-update-jumio-kickback-usd-cents" => {
+                admin_update_jumio_kickback_usd_cents::handle(s, req).await
+            }
+            "admin-set-usd-cents-to-deso-reserve-exchange-rate" => {
+                admin_set_usd_cents_to_deso_reserve_exchange_rate::handle(s, req).await
+            }
+            "admin-jumio-callback" => admin_jumio_callback::handle(s, req).await,
+            "upsert-program" => upsert_program::handle(s, req).await,
+            "list-programs" => list_programs::handle(s, req).await,
+            "add-connection" => add_connection::handle(s, req).await,
+            "get-user-connections" => get_user_connections::handle(s, req).await,
+            "get-connection-codes" => get_connection_codes::handle(s, req).await,
+            "change-referrer" => change_referrer::handle(s, req).await,
+            "remove-referrer" => remove_referrer::handle(s, req).await,
+            "get-job" => get_job::handle(s, req).await,
+            "user-status" => user_status::handle(s, req).await,
+            other => panic!("no handler for {other}"),
+        };
+        r.expect("handlers answer every request with a response")
+    })
 }
 
 /// A valid mainnet DeSo key derived from `n`.

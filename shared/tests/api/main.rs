@@ -9,4 +9,5 @@ mod deso;
 mod programs;
 mod robustness;
 mod security;
+mod stream;
 mod user_status;

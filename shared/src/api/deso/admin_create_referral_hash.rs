@@ -1,21 +1,26 @@
 //! POST /api/v0/admin/create-referral-hash
+//!
+//! Round trips: one TransactWriteItems (program check, owner's profile, code, index).
 
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{admin, deso_key, ok, referral_info, AdminCred, ConfigFields, Role};
+use super::{admin, ok, referral_info_response, user_key, AdminCred, ConfigFields, Role};
 use crate::domain::UserId;
 use crate::http::{json_body, serve_deso, ApiError};
-use crate::store::deso::CreateOutcome;
+use crate::store::code_writes::CreateOutcome;
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Create {
     #[serde(flatten)]
     cred: AdminCred,
     #[serde(rename = "UserPublicKeyBase58Check")]
     user: String,
+    #[serde(rename = "Username")]
+    username: String,
     #[serde(flatten)]
     config: ConfigFields,
 }
@@ -27,20 +32,21 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Create = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let owner = UserId::Deso(deso_key(
-        &state.config,
+    let cfg = &state.config;
+    let owner = UserId::Deso(user_key(
+        cfg,
         "UserPublicKeyBase58Check",
         &body.user,
+        &body.username,
     )?);
     let config = body.config.validate()?;
-    let cfg = &state.config;
     match state
         .store
         .create_code(&cfg.deso_network_id, &cfg.deso_program_id, &owner, config)
         .await?
     {
         CreateOutcome::Created(c) => Ok(ok(&json!({
-            "ReferralInfoResponse": {"IsActive": c.active, "Info": referral_info(&c)}
+            "ReferralInfoResponse": referral_info_response(&c, None)
         }))),
         CreateOutcome::OwnerBanned => Err(ApiError::conflict("user_banned", "the user is banned")),
         CreateOutcome::ProgramNotFound => Err(ApiError::not_found(

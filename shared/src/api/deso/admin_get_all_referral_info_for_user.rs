@@ -1,21 +1,27 @@
 //! POST /api/v0/admin/get-all-referral-info-for-user
+//!
+//! Round trips: one Query of the user's codes, one BatchGetItem of their shards, then the
+//! referred users of each code (one Query per referral shard, side by side).
 
 use futures::future::try_join_all;
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{admin, deso_key, ok, referral_info_response, AdminCred, Role};
+use super::{admin, ok, referral_info_response, user_key, AdminCred, Role};
 use crate::domain::UserId;
 use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Query {
     #[serde(flatten)]
     cred: AdminCred,
     #[serde(rename = "UserPublicKeyBase58Check")]
     user: String,
+    #[serde(rename = "Username")]
+    username: String,
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
@@ -25,16 +31,17 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Query = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let owner = UserId::Deso(deso_key(
-        &state.config,
+    let cfg = &state.config;
+    let owner = UserId::Deso(user_key(
+        cfg,
         "UserPublicKeyBase58Check",
         &body.user,
+        &body.username,
     )?);
     let codes = state
         .store
-        .user_codes(&state.config.deso_network_id, &owner, None)
+        .user_codes(&cfg.deso_network_id, &owner, None)
         .await?;
-    // The referred users of each code, read side by side.
     let referred = try_join_all(codes.iter().map(|c| state.store.referred_users(&c.code))).await?;
     let list: Vec<_> = codes
         .iter()
@@ -44,7 +51,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
                 .into_iter()
                 .map(|u| json!({"PublicKeyBase58Check": u}))
                 .collect();
-            referral_info_response(c, users)
+            referral_info_response(c, Some(users))
         })
         .collect();
     Ok(ok(&json!({ "ReferralInfoResponses": list })))

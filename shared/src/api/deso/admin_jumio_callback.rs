@@ -8,20 +8,23 @@ use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{admin, deso_key, ok, AdminCred, Role};
+use super::{admin, ok, user_key, AdminCred, Role};
 use crate::domain::deso::Alpha3;
 use crate::domain::UserId;
 use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Callback {
     #[serde(flatten)]
     cred: AdminCred,
     #[serde(rename = "PublicKeyBase58Check")]
     user: String,
-    #[serde(rename = "CountryAlpha3", default)]
-    country: Option<String>,
+    #[serde(rename = "Username")]
+    username: String,
+    #[serde(rename = "CountryAlpha3")]
+    country: String,
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
@@ -31,13 +34,19 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Callback = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let user = UserId::Deso(deso_key(&state.config, "PublicKeyBase58Check", &body.user)?);
-    let country = match body.country.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(c) => Some(Alpha3::try_from(c).map_err(|_| {
+    let user = UserId::Deso(user_key(
+        &state.config,
+        "PublicKeyBase58Check",
+        &body.user,
+        &body.username,
+    )?);
+    // "" (the frontend's default) means no country: the default bonus.
+    let country = match body.country.trim() {
+        "" => None,
+        c => Some(Alpha3::try_from(c).map_err(|_| {
             ApiError::bad_request(
                 "invalid_country",
-                "CountryAlpha3 must be an ISO 3166-1 alpha-3 code",
+                "CountryAlpha3 must be an ISO 3166-1 alpha-3 code of DeSo's list, or empty",
             )
         })?),
     };

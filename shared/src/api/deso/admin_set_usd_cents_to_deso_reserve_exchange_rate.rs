@@ -1,8 +1,11 @@
 //! POST /api/v0/admin/set-usd-cents-to-deso-reserve-exchange-rate
+//!
+//! Round trips: one UpdateItem of the network's settings.
 
 use lambda_http::{Body, Error, Request, Response};
 
 use super::set_number;
+use crate::domain::deso::DesoSetting;
 use crate::http::{serve_deso, ApiError};
 use crate::AppState;
 
@@ -11,14 +14,5 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    set_number(state, req, "USDCentsPerDeSo", "usd_cents_per_deso", |v| {
-        if v < 1 {
-            return Err(ApiError::bad_request(
-                "invalid_rate",
-                "USDCentsPerDeSo must be at least 1",
-            ));
-        }
-        Ok(v)
-    })
-    .await
+    set_number(state, req, "USDCentsPerDeSo", DesoSetting::UsdCentsPerDeso).await
 }

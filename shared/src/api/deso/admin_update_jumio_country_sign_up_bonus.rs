@@ -1,4 +1,6 @@
 //! POST /api/v0/admin/update-jumio-country-sign-up-bonus
+//!
+//! Round trips: one PutItem of the country's bonus.
 
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
@@ -9,14 +11,27 @@ use crate::domain::deso::{Alpha3, CountryBonus};
 use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Update {
     #[serde(flatten)]
     cred: AdminCred,
     #[serde(rename = "CountryCode")]
     country: String,
     #[serde(rename = "CountryLevelSignUpBonus")]
-    bonus: CountryBonus,
+    bonus: BonusFields,
+}
+
+/// DeSo's CountryLevelSignUpBonus as sent: missing fields are Go's zero values.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "PascalCase")]
+struct BonusFields {
+    allow_custom_referral_amount: bool,
+    #[serde(rename = "ReferralAmountOverrideUSDCents")]
+    referral_amount_override_usd_cents: u64,
+    allow_custom_kickback_amount: bool,
+    #[serde(rename = "KickbackAmountOverrideUSDCents")]
+    kickback_amount_override_usd_cents: u64,
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
@@ -27,17 +42,26 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let body: Update = json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
     let country = Alpha3::try_from(body.country.trim())?;
-    cents(
-        "ReferralAmountOverrideUSDCents",
-        body.bonus.referral_amount_override_usd_cents,
-    )?;
-    cents(
-        "KickbackAmountOverrideUSDCents",
-        body.bonus.kickback_amount_override_usd_cents,
-    )?;
+    let b = &body.bonus;
+    let bonus = CountryBonus {
+        allow_custom_referral_amount: b.allow_custom_referral_amount,
+        referral_amount_override_usd_cents: cents(
+            "ReferralAmountOverrideUSDCents",
+            b.referral_amount_override_usd_cents,
+        )?
+        .get()
+        .into(),
+        allow_custom_kickback_amount: b.allow_custom_kickback_amount,
+        kickback_amount_override_usd_cents: cents(
+            "KickbackAmountOverrideUSDCents",
+            b.kickback_amount_override_usd_cents,
+        )?
+        .get()
+        .into(),
+    };
     state
         .store
-        .put_country_bonus(&state.config.deso_network_id, &country, &body.bonus)
+        .put_country_bonus(&state.config.deso_network_id, &country, &bonus)
         .await?;
     Ok(ok(&json!({})))
 }

@@ -1,8 +1,11 @@
 //! POST /api/v0/admin/update-jumio-usd-cents
+//!
+//! Round trips: one UpdateItem of the network's settings.
 
 use lambda_http::{Body, Error, Request, Response};
 
-use super::{cents, set_number};
+use super::set_number;
+use crate::domain::deso::DesoSetting;
 use crate::http::{serve_deso, ApiError};
 use crate::AppState;
 
@@ -11,8 +14,5 @@ pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Er
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    set_number(state, req, "USDCents", "jumio_usd_cents", |v| {
-        cents("USDCents", v).map(u64::from)
-    })
-    .await
+    set_number(state, req, "USDCents", DesoSetting::JumioUsdCents).await
 }

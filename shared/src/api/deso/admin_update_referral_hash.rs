@@ -1,14 +1,18 @@
 //! POST /api/v0/admin/update-referral-hash
+//!
+//! Round trips: one BatchGetItem (the code and its shards) and one TransactWriteItems (the
+//! code and every shard, the cap split anew over what each has taken).
 
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{admin, hash, ok, referral_info, AdminCred, ConfigFields, Role};
+use super::{admin, hash, ok, referral_info_response, AdminCred, ConfigFields, Role};
 use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Update {
     #[serde(flatten)]
     cred: AdminCred,
@@ -35,6 +39,6 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .await?
         .ok_or_else(|| ApiError::not_found("hash_not_found", format!("no referral hash {code}")))?;
     Ok(ok(&json!({
-        "ReferralInfoResponse": {"IsActive": updated.active, "Info": referral_info(&updated)}
+        "ReferralInfoResponse": referral_info_response(&updated, None)
     })))
 }

@@ -1,4 +1,5 @@
-//! POST /api/v0/admin/upload-referral-csv (multipart/form-data: AdminPublicKey, JWT, file)
+//! POST /api/v0/admin/upload-referral-csv (multipart/form-data: the admin's key as
+//! UserPublicKeyBase58Check, as DeSo's frontend names it, or AdminPublicKey; JWT; file)
 //!
 //! The whole file is validated (header, every row, every hash and owner) before anything is
 //! written; then it is written in transactions of whole rows.
@@ -34,7 +35,9 @@ async fn read_form(req: &Request) -> Result<Form, ApiError> {
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| bad("send multipart/form-data with AdminPublicKey, JWT and file"))?;
+        .ok_or_else(|| {
+            bad("send multipart/form-data with UserPublicKeyBase58Check (the admin's key), JWT and file")
+        })?;
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| bad("the Content-Type must be multipart/form-data with a boundary"))?;
     let body = bytes::Bytes::copy_from_slice(body_bytes_up_to(req, MAX_UPLOAD)?);
@@ -48,8 +51,11 @@ async fn read_form(req: &Request) -> Result<Form, ApiError> {
     let malformed = |e: multer::Error| bad(format!("the multipart body is malformed: {e}"));
     while let Some(field) = form.next_field().await.map_err(malformed)? {
         match field.name() {
-            Some("AdminPublicKey") => {
-                out.admin_public_key = Some(field.text().await.map_err(malformed)?)
+            Some("UserPublicKeyBase58Check") | Some("AdminPublicKey") => {
+                let key = field.text().await.map_err(malformed)?;
+                if !key.trim().is_empty() || out.admin_public_key.is_none() {
+                    out.admin_public_key = Some(key);
+                }
             }
             Some("JWT") => out.jwt = Some(field.text().await.map_err(malformed)?),
             Some("file") => out.file = Some(field.bytes().await.map_err(malformed)?.to_vec()),
@@ -62,7 +68,9 @@ async fn read_form(req: &Request) -> Result<Form, ApiError> {
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let form = read_form(&req).await?;
     let (Some(admin_public_key), Some(jwt)) = (form.admin_public_key, form.jwt) else {
-        return Err(bad("the form needs the fields AdminPublicKey and JWT"));
+        return Err(bad(
+            "the form needs the admin's key (UserPublicKeyBase58Check, or AdminPublicKey) and JWT",
+        ));
     };
     admin(
         &state.config,
@@ -96,14 +104,14 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
                     .get(h)
                     .ok_or_else(|| bad(format!("row {}: no referral hash {h}", r.row)))?;
                 if let Some(o) = &r.owner {
-                    if code.owner.deso_key() != Some(o) {
+                    if code.owner != o.as_str() {
                         return Err(bad(format!(
                             "row {}: the row would change the owner of {h}",
                             r.row
                         )));
                     }
                 }
-                code.owner.clone()
+                crate::store::items::user_id(&code.owner)?
             }
             None => {
                 let owner = r.owner.clone().map(UserId::Deso).ok_or_else(|| {
@@ -131,7 +139,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     // Drawn once per request: a retried batch stays idempotent, a new upload applies anew.
     let mut upload = [0u8; 16];
     getrandom::fill(&mut upload).map_err(|_| crate::http::internal())?;
-    let (created, updated) = state.store.apply_csv(net, prog, &plan, &upload).await?;
+    let (created, updated) = state
+        .store
+        .apply_csv(net, prog, &plan, &existing, &upload)
+        .await?;
     Ok(ok(
         &json!({ "LinksCreated": created, "LinksUpdated": updated }),
     ))

@@ -1,6 +1,7 @@
 //! POST /api/v0/get-referral-info-for-referral-hash (no auth)
 //!
-//! One round trip: a BatchGetItem of the code, the viewer's country bonus and the settings.
+//! One round trip: a BatchGetItem of the code, its shards, the viewer's country bonus and the
+//! settings.
 
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
@@ -11,7 +12,8 @@ use crate::domain::deso::Alpha3;
 use crate::http::{json_body, serve_deso, ApiError};
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct HashQuery {
     #[serde(rename = "ReferralHash")]
     referral_hash: String,
@@ -34,7 +36,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let code = hash("ReferralHash", &body.referral_hash)?;
     let country = viewer_country(&req);
     let (found, bonus) = state
-        .store
+        .public_store
         .code_with_bonus(&state.config.deso_network_id, &code, country.as_ref())
         .await?;
     let c = found
@@ -44,9 +46,9 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             "IsActive": c.active,
             "Info": {
                 "ReferralHashBase58": c.code.as_str(),
-                "RefereeAmountUSDCents": c.referee_amount_usd_cents,
-                "MaxReferrals": c.max_referrals,
-                "TotalReferrals": c.total_referrals,
+                "RefereeAmountUSDCents": c.config.referee_amount_usd_cents.get(),
+                "MaxReferrals": c.config.max_referrals,
+                "TotalReferrals": c.totals.total_referrals,
             }
         },
         "CountrySignUpBonus": bonus,

@@ -1,4 +1,6 @@
 //! POST /api/v0/get-referral-info-for-user
+//!
+//! Round trips: one Query of the user's codes and one BatchGetItem of their shards.
 
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
@@ -16,12 +18,12 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let cred: UserCred = json_body(&req, false)?;
     let key = user(&state.config, &cred)?;
     let codes = state
-        .store
+        .public_store
         .user_codes(&state.config.deso_network_id, &UserId::Deso(key), None)
         .await?;
     let list: Vec<_> = codes
         .iter()
-        .map(|c| referral_info_response(c, Vec::new()))
+        .map(|c| referral_info_response(c, Some(Vec::new())))
         .collect();
     Ok(ok(&json!({ "ReferralInfoResponses": list })))
 }

@@ -1,4 +1,7 @@
 //! The DeSo-compatible Referral API: PascalCase JSON, `{"error": "..."}` bodies.
+//!
+//! Requests decode as DeSo's Go server decodes them: a missing field is its zero value (0,
+//! false, ""), validation then runs on that value, unknown fields are ignored.
 
 pub mod admin_create_referral_hash;
 pub mod admin_download_referral_csv;
@@ -13,6 +16,7 @@ pub mod admin_update_referral_hash;
 pub mod admin_upload_referral_csv;
 pub mod get_referral_info_for_referral_hash;
 pub mod get_referral_info_for_user;
+pub mod get_usd_cents_to_deso_reserve_exchange_rate;
 pub mod jumio_begin;
 
 use lambda_http::http::StatusCode;
@@ -22,12 +26,12 @@ use serde_json::{json, Value};
 pub(crate) use crate::auth::deso::Role;
 use crate::auth::deso::{authenticate_user, authorize_admin, parse_key, AuthError};
 use crate::config::Config;
-use crate::domain::referral_csv::MAX_USD_CENTS;
-use crate::domain::{Code, DesoPublicKey, ReferralCode};
+use crate::domain::deso::DesoSetting;
+use crate::domain::{Code, CodeConfig, DesoPublicKey, ReferralCode, UsdCents};
 use crate::http::ApiError;
-use crate::store::deso::CodeConfig;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct AdminCred {
     #[serde(rename = "AdminPublicKey")]
     pub admin_public_key: String,
@@ -35,7 +39,8 @@ pub(crate) struct AdminCred {
     pub jwt: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct UserCred {
     #[serde(rename = "PublicKeyBase58Check")]
     pub public_key: String,
@@ -66,6 +71,23 @@ pub(crate) fn deso_key(
     Ok(parse_key(field, raw, config.deso_key_network)?)
 }
 
+/// The key of a user named by key (`field`) or by `Username`, as DeSo's clients send both.
+/// Refnet keeps no profiles: a username alone cannot be resolved.
+pub(crate) fn user_key(
+    config: &Config,
+    field: &'static str,
+    key: &str,
+    username: &str,
+) -> Result<DesoPublicKey, ApiError> {
+    if key.trim().is_empty() && !username.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "username_unsupported",
+            format!("Refnet keeps no profiles, so a Username cannot be looked up: send {field}, the user's public key"),
+        ));
+    }
+    deso_key(config, field, key)
+}
+
 /// The user named by the credential, once its JWT verifies.
 pub(crate) fn user(config: &Config, cred: &UserCred) -> Result<DesoPublicKey, ApiError> {
     Ok(authenticate_user(
@@ -91,14 +113,8 @@ pub(crate) fn admin(
     )?)
 }
 
-pub(crate) fn cents(field: &str, v: u64) -> Result<u32, ApiError> {
-    if v > MAX_USD_CENTS {
-        return Err(ApiError::bad_request(
-            "invalid_amount",
-            format!("{field} must be at most {MAX_USD_CENTS}"),
-        ));
-    }
-    Ok(v as u32)
+pub(crate) fn cents(field: &str, v: u64) -> Result<UsdCents, ApiError> {
+    Ok(UsdCents::of(field, v)?)
 }
 
 pub(crate) fn hash(field: &str, raw: &str) -> Result<ReferralCode, ApiError> {
@@ -111,7 +127,8 @@ pub(crate) fn hash(field: &str, raw: &str) -> Result<ReferralCode, ApiError> {
 }
 
 /// The four config fields of a code, as DeSo's admin routes send them.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct ConfigFields {
     #[serde(rename = "ReferrerAmountUSDCents")]
     pub referrer: u64,
@@ -144,20 +161,21 @@ pub(crate) fn referral_info(c: &Code) -> Value {
     json!({
         "ReferralHashBase58": c.code.as_str(),
         "ReferrerPKID": pkid,
-        "ReferrerAmountUSDCents": c.referrer_amount_usd_cents,
-        "RefereeAmountUSDCents": c.referee_amount_usd_cents,
-        "MaxReferrals": c.max_referrals,
-        "RequiresJumio": c.requires_jumio,
-        "NumJumioAttempts": c.num_jumio_attempts,
-        "NumJumioSuccesses": c.num_jumio_successes,
-        "TotalReferrals": c.total_referrals,
-        "TotalReferrerDeSoNanos": c.total_referrer_deso_nanos,
-        "TotalRefereeDeSoNanos": c.total_referee_deso_nanos,
+        "ReferrerAmountUSDCents": c.config.referrer_amount_usd_cents.get(),
+        "RefereeAmountUSDCents": c.config.referee_amount_usd_cents.get(),
+        "MaxReferrals": c.config.max_referrals,
+        "RequiresJumio": c.config.requires_jumio,
+        "NumJumioAttempts": c.totals.num_jumio_attempts,
+        "NumJumioSuccesses": c.totals.num_jumio_successes,
+        "TotalReferrals": c.totals.total_referrals,
+        "TotalReferrerDeSoNanos": c.totals.total_referrer_deso_nanos,
+        "TotalRefereeDeSoNanos": c.totals.total_referee_deso_nanos,
         "DateCreatedTStampNanos": c.created_ns,
     })
 }
 
-pub(crate) fn referral_info_response(c: &Code, referred: Vec<Value>) -> Value {
+/// DeSo's ReferralInfoResponse; `referred` None is DeSo's `null` (create and update).
+pub(crate) fn referral_info_response(c: &Code, referred: Option<Vec<Value>>) -> Value {
     json!({"IsActive": c.active, "Info": referral_info(c), "ReferredUsers": referred})
 }
 
@@ -169,27 +187,26 @@ struct SetNumber {
     rest: serde_json::Map<String, Value>,
 }
 
-/// A super admin sets one number of the network's settings: `field` on the wire, `attr` stored.
+/// A super admin sets one number of the network's settings: `field` on the wire.
 pub(crate) async fn set_number(
     state: &crate::AppState,
     req: lambda_http::Request,
     field: &'static str,
-    attr: &'static str,
-    check: fn(u64) -> Result<u64, ApiError>,
+    setting: DesoSetting,
 ) -> Result<lambda_http::Response<lambda_http::Body>, ApiError> {
     let body: SetNumber = crate::http::json_body(&req, false)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let value = body
-        .rest
-        .get(field)
-        .and_then(Value::as_u64)
-        .ok_or_else(|| {
+    // Go's decoder: a missing number is 0; anything but a whole number is bad input.
+    let value = match body.rest.get(field) {
+        None | Some(Value::Null) => 0,
+        Some(v) => v.as_u64().ok_or_else(|| {
             ApiError::bad_request("invalid_body", format!("{field} must be a whole number"))
-        })?;
-    let value = check(value)?;
+        })?,
+    };
+    let value = setting.validate(value)?;
     state
         .store
-        .set_deso_setting(&state.config.deso_network_id, attr, value)
+        .set_deso_setting(&state.config.deso_network_id, setting, value)
         .await?;
     Ok(ok(&json!({ field: value })))
 }

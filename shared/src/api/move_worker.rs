@@ -1,0 +1,65 @@
+//! The move worker: carries out move jobs, fed by the table's stream on job items.
+//!
+//! A job's item changes at every checkpoint, so each step wakes the next; a worker that dies
+//! leaves a lease that runs out, and the stream's retry of its batch resumes the job.
+
+use std::collections::BTreeSet;
+
+use lambda_http::aws_lambda_events::event::dynamodb::Event;
+use lambda_http::{Error, LambdaEvent};
+
+use crate::domain::NetworkId;
+use crate::store::jobs::now_ms;
+use crate::AppState;
+
+/// How long before the invocation's deadline the worker checkpoints and stops.
+const MARGIN_MS: u64 = 5_000;
+
+fn text<'a>(img: &'a serde_dynamo::Item, attr: &str) -> Option<&'a str> {
+    match img.get(attr)? {
+        serde_dynamo::AttributeValue::S(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The running jobs among stream records, as (network, job id).
+pub fn running_jobs(event: &Event) -> BTreeSet<(String, String)> {
+    event
+        .records
+        .iter()
+        .filter(|r| r.event_name == "INSERT" || r.event_name == "MODIFY")
+        .filter_map(|r| {
+            let img = &r.change.new_image;
+            (text(img, "status")? == "running")
+                .then(|| {
+                    Some((
+                        text(img, "network_id")?.to_owned(),
+                        text(img, "id")?.to_owned(),
+                    ))
+                })
+                .flatten()
+        })
+        .collect()
+}
+
+pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
+    let deadline = event.context.deadline;
+    let until = if deadline > 0 {
+        deadline.saturating_sub(MARGIN_MS)
+    } else {
+        now_ms() + 60_000
+    };
+    for (net, id) in running_jobs(&event.payload) {
+        let Ok(net) = NetworkId::try_from(net.as_str()) else {
+            continue;
+        };
+        match state.store.run_job(&net, &id, until).await {
+            Ok(status) => tracing::info!(job = %id, ?status, "move job ran"),
+            Err(e) => {
+                tracing::error!(job = %id, error = %crate::http::error_chain(&e), "move job stopped; it resumes from its checkpoint");
+                return Err(Error::from("move job stopped"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Reading a member's downline: its edges sit in `EDGE_SHARDS` partitions, so a page queries
+//! each (side by side: one round trip) and merges them in (level, connection time) order.
+
+use super::super::table::SortKey;
+use super::super::{items, keys, Store, StoreError};
+use crate::clock;
+use crate::domain::shards::EDGE_SHARDS;
+use crate::domain::{Level, NetworkId, ProgramId, UserId, MAX_LEVELS};
+
+/// Which levels of a downline a read covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Levels {
+    Exactly(Level),
+    UpTo(Level),
+}
+
+impl Levels {
+    fn sort_key(self) -> SortKey {
+        match self {
+            Levels::Exactly(l) => SortKey::Prefix(keys::level_prefix(l.get())),
+            Levels::UpTo(l) if l.get() < MAX_LEVELS => {
+                SortKey::Below(keys::level_prefix(l.get() + 1))
+            }
+            Levels::UpTo(_) => SortKey::All,
+        }
+    }
+
+    pub fn contains(self, level: u8) -> bool {
+        match self {
+            Levels::Exactly(l) => level == l.get(),
+            Levels::UpTo(l) => (1..=l.get()).contains(&level),
+        }
+    }
+}
+
+/// One row of a member's downline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeRow {
+    pub user: UserId,
+    pub level: u8,
+    pub connected_ns: u64,
+    pub sk: String,
+}
+
+impl EdgeRow {
+    pub fn connected_at(&self) -> String {
+        clock::rfc3339(self.connected_ns)
+    }
+}
+
+/// Where a read stopped in each shard: `None` not started, `Some("")` exhausted.
+pub type ShardCursor = Vec<Option<String>>;
+
+pub struct DownlinePage {
+    pub edges: Vec<EdgeRow>,
+    /// Where to resume, when there is more.
+    pub next: Option<ShardCursor>,
+}
+
+pub fn edge_row(item: &super::super::Item) -> Result<EdgeRow, StoreError> {
+    let (_, sk) = super::super::table::item_key(item)?;
+    let Some((level, ns, user)) = keys::parse_edge_sk(&sk) else {
+        return Err(StoreError::Corrupt("edge sort key".into()));
+    };
+    Ok(EdgeRow {
+        user: items::user_id(user)?,
+        level,
+        connected_ns: ns,
+        sk: sk.clone(),
+    })
+}
+
+impl Store {
+    /// One page of edges of one shard of an ancestor's downline.
+    pub async fn edge_page(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        (ancestor, shard): (&UserId, usize),
+        levels: Levels,
+        (after, limit): (Option<String>, Option<i32>),
+    ) -> Result<(Vec<EdgeRow>, Option<String>), StoreError> {
+        let pk = keys::downline_partition(net, prog, ancestor, shard);
+        let page = self
+            .query_page(&pk, &levels.sort_key(), after, limit)
+            .await?;
+        let rows = page.items.iter().map(edge_row).collect::<Result<_, _>>()?;
+        Ok((rows, page.last_sk))
+    }
+
+    /// A page of `ancestor`'s downline, by level then connection time.
+    pub async fn downline_page(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        ancestor: &UserId,
+        levels: Levels,
+        limit: usize,
+        cursor: Option<ShardCursor>,
+    ) -> Result<DownlinePage, StoreError> {
+        let cursor = cursor.unwrap_or_else(|| vec![None; EDGE_SHARDS]);
+        let reads = (0..EDGE_SHARDS).map(|s| {
+            let at = cursor.get(s).cloned().flatten();
+            async move {
+                match at.as_deref() {
+                    // exhausted
+                    Some("") => Ok((Vec::new(), None, true)),
+                    _ => {
+                        let (rows, last) = self
+                            .edge_page(
+                                net,
+                                prog,
+                                (ancestor, s),
+                                levels,
+                                (at, Some(limit as i32 + 1)),
+                            )
+                            .await?;
+                        let done = last.is_none() && rows.len() <= limit;
+                        Ok::<_, StoreError>((rows, last, done))
+                    }
+                }
+            }
+        });
+        let pages = futures::future::try_join_all(reads).await?;
+        let mut merged: Vec<(usize, EdgeRow)> = pages
+            .iter()
+            .enumerate()
+            .flat_map(|(s, (rows, _, _))| rows.iter().cloned().map(move |r| (s, r)))
+            .collect();
+        merged.sort_by(|a, b| a.1.sk.cmp(&b.1.sk));
+        let more = merged.len() > limit || pages.iter().any(|(_, _, done)| !done);
+        merged.truncate(limit);
+        let mut next = cursor.clone();
+        next.resize(EDGE_SHARDS, None);
+        for (s, (_, _, done)) in pages.iter().enumerate() {
+            let taken = merged.iter().rfind(|(x, _)| *x == s);
+            let all_taken = merged.iter().filter(|(x, _)| *x == s).count() == pages[s].0.len();
+            next[s] = match taken {
+                _ if *done && all_taken => Some(String::new()),
+                Some((_, row)) => Some(row.sk.clone()),
+                None => next[s].clone(),
+            };
+        }
+        Ok(DownlinePage {
+            edges: merged.into_iter().map(|(_, r)| r).collect(),
+            next: more.then_some(next),
+        })
+    }
+}
+
+/// What GET User Connections reads before its downline page: one BatchGetItem.
+pub struct MemberHead {
+    pub auth: Result<(), super::super::api_keys::AuthFailure>,
+    pub program: Option<crate::domain::Program>,
+    pub member: Option<super::MembershipItem>,
+    pub counts: super::super::counts::Counts,
+}
+
+impl Store {
+    /// Key, program, membership and the member's counts in one round trip.
+    pub async fn member_head(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        user: &UserId,
+        probe: &super::super::api_keys::KeyProbe,
+    ) -> Result<MemberHead, StoreError> {
+        let k_program = keys::program(net, prog);
+        let k_mem = keys::membership(net, prog, user);
+        let k_counts = super::super::counts::count_keys(net, prog, user);
+        let mut wanted = vec![probe.key.clone(), k_program.clone(), k_mem.clone()];
+        wanted.extend(k_counts.iter().cloned());
+        let mut got = self.batch_get(&wanted).await?;
+        Ok(MemberHead {
+            auth: super::super::api_keys::check_key(got.get(&probe.key), net),
+            program: got.remove(&k_program).map(items::program).transpose()?,
+            member: got.remove(&k_mem).map(items::from_item).transpose()?,
+            counts: super::super::counts::counts_from(&mut got, &k_counts)?,
+        })
+    }
+}

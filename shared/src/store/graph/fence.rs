@@ -1,0 +1,186 @@
+//! Tree fences. Each tree (the members sharing a root) has `FENCE_SHARDS` fence items.
+//!
+//! A plain link checks one of them: no move in progress, and the tree's epoch equal to the
+//! one its referrer's upline was written under. A move raises all of them (bumping the epoch)
+//! before it rewrites any upline and lowers them when done; so a link that read a referrer
+//! before a move cannot commit after the move rewrote that referrer. Shard 0 also holds the
+//! lock of a move whose destination is the tree, so the destination's uplines stay put.
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use serde::Deserialize;
+
+use super::super::{items, keys, n, s, Expr, Item, Store, StoreError};
+use crate::clock;
+use crate::domain::shards::FENCE_SHARDS;
+use crate::domain::{NetworkId, ProgramId, UserId};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FenceItem {
+    #[serde(default)]
+    pub fence: Option<String>,
+    #[serde(default)]
+    pub dest_lock: Option<String>,
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+/// A tree's fence as a link expects it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FenceState {
+    Clear {
+        epoch: u64,
+    },
+    /// Move `job` is rewriting uplines in the tree.
+    Raised {
+        job: String,
+        epoch: u64,
+    },
+}
+
+impl FenceState {
+    pub fn of(item: &Item) -> Result<FenceState, StoreError> {
+        let f: FenceItem = items::from_item(item.clone())?;
+        Ok(match f.fence {
+            Some(job) => FenceState::Raised {
+                job,
+                epoch: f.epoch,
+            },
+            None => FenceState::Clear { epoch: f.epoch },
+        })
+    }
+
+    pub fn epoch(&self) -> u64 {
+        match self {
+            FenceState::Clear { epoch } | FenceState::Raised { epoch, .. } => *epoch,
+        }
+    }
+}
+
+fn epoch_is(e: &mut Expr, epoch: u64) -> String {
+    let a = e.n("epoch");
+    if epoch == 0 {
+        format!("(attribute_not_exists({a}) OR {a} = {})", e.v(n(0)))
+    } else {
+        format!("{a} = {}", e.v(n(epoch)))
+    }
+}
+
+impl Store {
+    /// The check a link makes on shard `shard` of tree `root`'s fence.
+    pub fn fence_check(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        root: &UserId,
+        shard: usize,
+        expect: &FenceState,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let f = e.n("fence");
+        let cond = match expect {
+            FenceState::Clear { epoch } => {
+                format!("attribute_not_exists({f}) AND {}", epoch_is(&mut e, *epoch))
+            }
+            FenceState::Raised { job, epoch } => {
+                format!("{f} = {} AND {}", e.v(s(job)), epoch_is(&mut e, *epoch))
+            }
+        };
+        self.tx_check(
+            &keys::fence(net, prog, root, shard % FENCE_SHARDS),
+            &cond,
+            &e,
+        )
+    }
+
+    /// Raises the fence of tree `source` for `job` (all shards, the epoch one on) and locks
+    /// tree `dest` as the destination, when it is another tree. Refused while either tree has
+    /// a move of its own.
+    pub fn fence_raise(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        source: &UserId,
+        dest: Option<&UserId>,
+        job: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let now = clock::now();
+        let mut tx = Vec::with_capacity(FENCE_SHARDS + 1);
+        for k in 0..FENCE_SHARDS {
+            let mut e = Expr::new();
+            let (f, d) = (e.n("fence"), e.n("dest_lock"));
+            let update = format!(
+                "SET {f} = {}, {} = {} ADD {} {}",
+                e.v(s(job)),
+                e.n("moved_ns"),
+                e.v(n(now.ns)),
+                e.n("epoch"),
+                e.v(n(1))
+            );
+            let cond = format!("attribute_not_exists({f}) AND attribute_not_exists({d})");
+            tx.push(self.tx_update(
+                &keys::fence(net, prog, source, k),
+                &update,
+                Some(&cond),
+                &e,
+            )?);
+        }
+        if let Some(dest) = dest.filter(|d| *d != source) {
+            let mut e = Expr::new();
+            let (f, d) = (e.n("fence"), e.n("dest_lock"));
+            let update = format!("SET {d} = {}", e.v(s(job)));
+            let cond = format!("attribute_not_exists({f}) AND attribute_not_exists({d})");
+            tx.push(self.tx_update(&keys::fence(net, prog, dest, 0), &update, Some(&cond), &e)?);
+        }
+        Ok(tx)
+    }
+
+    /// Lowers what `fence_raise` raised, keeping the epochs.
+    pub fn fence_lower(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        source: &UserId,
+        dest: Option<&UserId>,
+        job: &str,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let now = clock::now();
+        let mut tx = Vec::with_capacity(FENCE_SHARDS + 1);
+        for k in 0..FENCE_SHARDS {
+            let mut e = Expr::new();
+            let f = e.n("fence");
+            let update = format!("REMOVE {f} SET {} = {}", e.n("moved_ns"), e.v(n(now.ns)));
+            let cond = format!("{f} = {}", e.v(s(job)));
+            tx.push(self.tx_update(
+                &keys::fence(net, prog, source, k),
+                &update,
+                Some(&cond),
+                &e,
+            )?);
+        }
+        if let Some(dest) = dest.filter(|d| *d != source) {
+            let mut e = Expr::new();
+            let d = e.n("dest_lock");
+            let cond = format!("{d} = {}", e.v(s(job)));
+            tx.push(self.tx_update(
+                &keys::fence(net, prog, dest, 0),
+                &format!("REMOVE {d}"),
+                Some(&cond),
+                &e,
+            )?);
+        }
+        Ok(tx)
+    }
+
+    /// A tree's fence, as shard 0 shows it.
+    pub async fn fence_state(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        root: &UserId,
+    ) -> Result<FenceState, StoreError> {
+        match self.get(&keys::fence(net, prog, root, 0)).await? {
+            Some(item) => FenceState::of(&item),
+            None => Ok(FenceState::Clear { epoch: 0 }),
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Move jobs: the durable record of a subtree move, its progress and its lease.
+//!
+//! Every move that rewrites other members' uplines has a job item, written in the same
+//! transaction that raises its fence. The request that started it works under a lease; when
+//! the move is too large for a request, or the request dies, the job worker (fed by the
+//! table's stream on job items) takes the lease over and resumes from the stored cursor.
+
+use serde::{Deserialize, Serialize};
+
+use super::{items, keys, n, s, Expr, Item, Store, StoreError, TxError};
+use crate::clock;
+use crate::domain::{NetworkId, ProgramId, UserId};
+
+/// How long a worker holds a job before another may take it over.
+pub const LEASE_MS: u64 = 15_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Running => "running",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Where a move stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "lowercase")]
+pub enum Phase {
+    /// The moving user itself.
+    Top,
+    /// Members within ten levels: by level, then edge shard, resuming after `after`.
+    Near {
+        level: u8,
+        shard: u8,
+        #[serde(default)]
+        after: Option<String>,
+    },
+    /// Members deeper than ten levels, below the frontier members of `band`.
+    Deep {
+        band: u32,
+        #[serde(default)]
+        frontier_after: Option<String>,
+        shard: u8,
+        #[serde(default)]
+        after: Option<String>,
+    },
+    /// Members who joined under a member not yet rewritten.
+    Pending {
+        shard: u8,
+        #[serde(default)]
+        after: Option<String>,
+        /// Whether this pass over the shards fixed anyone.
+        #[serde(default)]
+        fixed: bool,
+    },
+    Lower,
+    Finished,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JobItem {
+    pub id: String,
+    pub network_id: String,
+    pub program_id: String,
+    /// "move" or "remove".
+    pub kind: String,
+    pub user: String,
+    #[serde(default)]
+    pub referrer: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<String>,
+    pub status: JobStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
+    pub moved: u64,
+    pub total: u64,
+    pub source_root: String,
+    pub dest_root: String,
+    /// The moving user's upline after the move, and the epoch of its new tree.
+    pub new_top: Vec<String>,
+    pub dest_epoch: u64,
+    /// When the moving user's new connection was made.
+    pub connected_ns: u64,
+    pub state: Phase,
+    /// Milliseconds since the epoch until which the current worker holds the job.
+    pub lease_until: u64,
+    pub version: u64,
+    pub created_at: String,
+}
+
+/// What GET Job shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobView {
+    pub id: String,
+    pub kind: String,
+    pub status: JobStatus,
+    pub moved: u64,
+    pub total: u64,
+    pub reason: Option<String>,
+}
+
+impl JobItem {
+    pub fn view(&self) -> JobView {
+        JobView {
+            id: self.id.clone(),
+            kind: self.kind.clone(),
+            status: self.status,
+            moved: self.moved,
+            total: self.total,
+            reason: self.reason.clone(),
+        }
+    }
+
+    pub fn net(&self) -> Result<NetworkId, StoreError> {
+        NetworkId::try_from(self.network_id.as_str()).map_err(|_| items::corrupt("job network"))
+    }
+
+    pub fn prog(&self) -> Result<ProgramId, StoreError> {
+        ProgramId::try_from(self.program_id.as_str()).map_err(|_| items::corrupt("job program"))
+    }
+
+    pub fn users(&self) -> Result<(UserId, UserId, UserId), StoreError> {
+        Ok((
+            items::user_id(&self.user)?,
+            items::user_id(&self.source_root)?,
+            items::user_id(&self.dest_root)?,
+        ))
+    }
+
+    pub fn new_top(&self) -> Result<Vec<UserId>, StoreError> {
+        self.new_top.iter().map(|u| items::user_id(u)).collect()
+    }
+}
+
+pub fn now_ms() -> u64 {
+    clock::now().ns / 1_000_000
+}
+
+/// A fresh job id: 16 base58 characters.
+pub fn new_job_id() -> Result<String, StoreError> {
+    let mut raw = [0u8; 12];
+    getrandom::fill(&mut raw).map_err(|_| StoreError::Corrupt("entropy".into()))?;
+    Ok(bs58::encode(raw).into_string())
+}
+
+impl Store {
+    pub fn job_item(&self, job: &JobItem) -> Result<Item, StoreError> {
+        let net = job.net()?;
+        Ok(items::with_key(
+            items::to_item(job)?,
+            &keys::job(&net, &job.id),
+        ))
+    }
+
+    pub async fn get_job(&self, net: &NetworkId, id: &str) -> Result<Option<JobItem>, StoreError> {
+        self.get(&keys::job(net, id))
+            .await?
+            .map(items::from_item)
+            .transpose()
+    }
+
+    /// Writes `job` one version on, if nobody else moved it since `job.version`. False when
+    /// somebody did: the caller reads it again.
+    pub async fn save_job(&self, job: &mut JobItem) -> Result<bool, StoreError> {
+        let seen = job.version;
+        job.version += 1;
+        let mut e = Expr::new();
+        let cond = format!("{} = {}", e.n("version"), e.v(n(seen)));
+        let put = self.tx_put(self.job_item(job)?, Some(&cond), &e, false)?;
+        match self.transact(vec![put]).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Cancelled(_)) => {
+                job.version = seen;
+                Ok(false)
+            }
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
+    /// The job item, changed, as an item of a larger transaction (guarded by its version).
+    pub fn job_update_item(
+        &self,
+        job: &mut JobItem,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let seen = job.version;
+        job.version += 1;
+        let mut e = Expr::new();
+        let cond = format!("{} = {}", e.n("version"), e.v(n(seen)));
+        self.tx_put(self.job_item(job)?, Some(&cond), &e, false)
+    }
+
+    /// Deletes a job that never became visible (its move was refused after the fence went up).
+    pub fn job_delete_item(
+        &self,
+        job: &JobItem,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let cond = format!("{} = {}", e.n("id"), e.v(s(&job.id)));
+        self.tx_delete(&keys::job(&job.net()?, &job.id), Some(&cond), &e)
+    }
+}

@@ -1,0 +1,118 @@
+//! The table's stream, delivered to the aggregator and the move worker as Lambda's event
+//! source mappings would, on a thread and runtime of its own: tests come and go, the stream
+//! goes on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use lambda_http::{Context, LambdaEvent};
+use shared::{AppState, Config};
+
+use crate::harness::TABLE;
+
+/// When the poller last found the stream drained, in ns since the epoch.
+static DRAINED_AT: AtomicU64 = AtomicU64::new(0);
+static STARTED: OnceLock<()> = OnceLock::new();
+
+fn now_ns() -> u64 {
+    shared::clock::now().ns
+}
+
+fn event<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> LambdaEvent<T> {
+    LambdaEvent::new(
+        serde_json::from_value(v).expect("a stream event"),
+        Context::default(),
+    )
+}
+
+/// Starts the poller once per process, from the stream's tip.
+pub fn start() {
+    STARTED.get_or_init(|| {
+        let (ready, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            rt.block_on(run(ready));
+        });
+        wait.recv().expect("the stream poller started");
+    });
+}
+
+async fn run(ready: std::sync::mpsc::Sender<()>) {
+    let conf = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = Config::from_lookup(|k| match k {
+        "TABLE_NAME" => Some(TABLE.into()),
+        "MOVE_WCU_PER_SEC" => Some("100000".into()),
+        "AWS_ENDPOINT_URL_DYNAMODB" => std::env::var(k).ok(),
+        _ => None,
+    })
+    .expect("config");
+    let client = aws_sdk_dynamodb::Client::from_conf(shared::sdk_config().await);
+    let state: &'static AppState = Box::leak(Box::new(AppState::new(config, client)));
+    state.store.ensure_table().await.expect("table");
+    let mut poller = stream_poller::Poller::new(&conf, TABLE)
+        .await
+        .expect("the table's stream");
+    let _ = ready.send(());
+    let mut quiet = 0;
+    loop {
+        let round = now_ns();
+        let batch = match poller.poll().await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("stream poller: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if batch.is_empty() {
+            quiet += 1;
+            if quiet >= 2 {
+                DRAINED_AT.store(round, Ordering::SeqCst);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        }
+        quiet = 0;
+        for d in batch {
+            match d.function {
+                "aggregate-counts" => {
+                    // Delivered again until it succeeds, as Lambda retries a batch.
+                    while let Err(e) =
+                        shared::api::aggregate_counts::handle(state, event(d.event.clone())).await
+                    {
+                        eprintln!("aggregator: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+                _ => {
+                    let ev = d.event.clone();
+                    tokio::spawn(async move {
+                        while let Err(e) =
+                            shared::api::move_worker::handle(state, event(ev.clone())).await
+                        {
+                            eprintln!("move worker: {e}");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Waits until everything written before the call has gone through the aggregator.
+pub async fn settle() {
+    let t = now_ns();
+    for _ in 0..3000 {
+        if DRAINED_AT.load(Ordering::SeqCst) > t {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the stream did not drain within 30 s");
+}

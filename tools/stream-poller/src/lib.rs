@@ -1,0 +1,169 @@
+//! Reads a table's DynamoDB stream and turns its records into the events Lambda's event
+//! source mappings deliver: one batch per shard read, per consuming function, filtered by
+//! the PK prefix that function's mapping filters on.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use serde_json::{json, Value};
+use shared::routes::STREAM_FUNCTIONS;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One batch for one function, in Lambda's DynamoDB stream event shape.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub function: &'static str,
+    pub event: Value,
+}
+
+pub struct Poller {
+    ddb: aws_sdk_dynamodb::Client,
+    streams: aws_sdk_dynamodbstreams::Client,
+    table: String,
+    arn: Option<String>,
+    /// Open shards and where each stands; None once a shard is closed and read.
+    shards: HashMap<String, Option<String>>,
+}
+
+impl Poller {
+    /// A poller starting at the stream's tip: records written from now on are delivered.
+    pub async fn new(conf: &aws_config::SdkConfig, table: &str) -> Result<Poller, BoxError> {
+        // DynamoDB Local serves its streams on its own endpoint.
+        let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(conf);
+        if std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err() {
+            if let Ok(e) = std::env::var("AWS_ENDPOINT_URL_DYNAMODB") {
+                streams = streams.endpoint_url(e);
+            }
+        }
+        let mut p = Poller {
+            ddb: aws_sdk_dynamodb::Client::new(conf),
+            streams: aws_sdk_dynamodbstreams::Client::from_conf(streams.build()),
+            table: table.to_owned(),
+            arn: None,
+            shards: HashMap::new(),
+        };
+        p.refresh(ShardIteratorType::Latest).await?;
+        Ok(p)
+    }
+
+    /// Picks up shards that appeared, from their start.
+    async fn refresh(&mut self, kind: ShardIteratorType) -> Result<(), BoxError> {
+        if self.arn.is_none() {
+            let t = self
+                .ddb
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await?;
+            self.arn = t
+                .table()
+                .and_then(|t| t.latest_stream_arn())
+                .map(str::to_owned);
+        }
+        let Some(arn) = self.arn.clone() else {
+            return Err(format!("table {} has no stream", self.table).into());
+        };
+        let d = self
+            .streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await?;
+        for shard in d
+            .stream_description()
+            .map(|s| s.shards())
+            .unwrap_or_default()
+        {
+            let Some(id) = shard.shard_id() else { continue };
+            if self.shards.contains_key(id) {
+                continue;
+            }
+            let it = self
+                .streams
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(id)
+                .shard_iterator_type(kind.clone())
+                .send()
+                .await?;
+            self.shards
+                .insert(id.to_owned(), it.shard_iterator().map(str::to_owned));
+        }
+        Ok(())
+    }
+
+    /// One pass over every shard: what each function is to be delivered.
+    pub async fn poll(&mut self) -> Result<Vec<Delivery>, BoxError> {
+        self.refresh(ShardIteratorType::TrimHorizon).await?;
+        let arn = self.arn.clone().unwrap_or_default();
+        let mut out = Vec::new();
+        let ids: Vec<String> = self.shards.keys().cloned().collect();
+        for id in ids {
+            let Some(Some(it)) = self.shards.get(&id).cloned() else {
+                continue;
+            };
+            let got = self
+                .streams
+                .get_records()
+                .shard_iterator(it)
+                .limit(1000)
+                .send()
+                .await?;
+            self.shards
+                .insert(id.clone(), got.next_shard_iterator().map(str::to_owned));
+            let records = got.records();
+            for (function, prefix) in STREAM_FUNCTIONS {
+                let batch: Vec<Value> = records
+                    .iter()
+                    .filter(|r| pk(r).is_some_and(|pk| pk.starts_with(prefix)))
+                    .map(|r| lambda_record(r, &arn))
+                    .collect::<Result<_, _>>()?;
+                if !batch.is_empty() {
+                    out.push(Delivery {
+                        function,
+                        event: json!({ "Records": batch }),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn pk(r: &Record) -> Option<&str> {
+    match r.dynamodb()?.keys()?.get("PK")? {
+        aws_sdk_dynamodbstreams::types::AttributeValue::S(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// A stream record as Lambda's event source mapping hands it to a function.
+fn lambda_record(r: &Record, arn: &str) -> Result<Value, BoxError> {
+    let s = r.dynamodb().ok_or("record without its change")?;
+    let image = |m: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+        let item: serde_dynamo::Item = m.cloned().unwrap_or_default().into();
+        serde_json::to_value(item)
+    };
+    let at = s
+        .approximate_creation_date_time()
+        .map(|t| t.as_secs_f64())
+        .unwrap_or(0.0);
+    Ok(json!({
+        "eventID": r.event_id(),
+        "eventName": r.event_name().map(|n| n.as_str()),
+        "eventVersion": r.event_version(),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": r.aws_region(),
+        "eventSourceARN": arn,
+        "dynamodb": {
+            "ApproximateCreationDateTime": at,
+            "Keys": image(s.keys())?,
+            "NewImage": image(s.new_image())?,
+            "OldImage": image(s.old_image())?,
+            "SequenceNumber": s.sequence_number(),
+            "SizeBytes": s.size_bytes(),
+            "StreamViewType": s.stream_view_type().map(|v| v.as_str()),
+        }
+    }))
+}
