@@ -14,7 +14,9 @@ export DESO_PROGRAM_ID=${DESO_PROGRAM_ID:-default}
 export RUST_LOG=${RUST_LOG:-info}
 
 started_ddb=""
+poller_pid=""
 cleanup() {
+  if [ -n "$poller_pid" ]; then kill "$poller_pid" 2>/dev/null || true; fi
   if [ -n "$started_ddb" ]; then ./scripts/ddb-local.sh stop "$DEV_DDB_PORT"; fi
 }
 trap cleanup EXIT
@@ -41,6 +43,10 @@ fi
 # Build every function up front so the first request to each does not wait for a compile.
 cargo build --workspace --bins
 cargo run -q -p refnet-admin -- seed-demo
+
+# The table's stream, delivered to the aggregator and the move worker as on AWS.
+./target/debug/stream-poller http://127.0.0.1:9000 &
+poller_pid=$!
 
 echo "Refnet API on http://127.0.0.1:9000 (Ctrl-C stops it)" >&2
 .venv/bin/cargo-lambda lambda watch \

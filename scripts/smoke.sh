@@ -14,7 +14,9 @@ cargo run -q -p refnet-admin -- seed-demo >/dev/null
 .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" \
   --concurrency 4 --ignore-changes >.tools/smoke-watch.log 2>&1 &
 watch_pid=$!
-trap 'kill "$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null || true' EXIT
+./target/debug/stream-poller "http://127.0.0.1:${PORT}" >.tools/smoke-poller.log 2>&1 &
+poller_pid=$!
+trap 'kill "$watch_pid" "$poller_pid" 2>/dev/null || true; wait "$watch_pid" "$poller_pid" 2>/dev/null || true' EXIT
 
 API="http://127.0.0.1:${PORT}"
 for _ in $(seq 1 120); do
@@ -40,6 +42,26 @@ check "user connections" 200 -H "$A" "$API/networks/demo/connections/default/use
 check "connection codes" 200 -H "$A" "$API/networks/demo/connections/default/users/r$u%40x.io/codes"
 check "user status" 201 -H "$A" -X POST "$API/networks/demo/user_status" -d "{\"user\":\"n$u@x.io\",\"status_change\":\"create_user\"}"
 check "upsert program" 201 -H "$A" -X PUT "$API/networks/demo/connections/p$u" -d '{}'
+check "change referrer" 200 -H "$A" -X PUT "$API/networks/demo/connections/default/users/$u%40x.io/referrer" -d "{\"connection\":\"q$u@x.io\"}"
+check "remove referrer" 200 -H "$A" -X DELETE "$API/networks/demo/connections/default/users/$u%40x.io/referrer"
+check "not connected" 404 -H "$A" -X DELETE "$API/networks/demo/connections/default/users/$u%40x.io/referrer"
+check "unknown job" 404 -H "$A" "$API/networks/demo/jobs/1111111111111111"
+check "exchange rate" 200 "$API/api/v0/admin/get-usd-cents-to-deso-reserve-exchange-rate"
 check "unknown hash" 404 -X POST "$API/api/v0/get-referral-info-for-referral-hash" -d '{"ReferralHash":"11111111"}'
 check "bad JWT" 401 -X POST "$API/api/v0/get-referral-info-for-user" -d "{\"PublicKeyBase58Check\":\"$(cargo run -q -p refnet-admin -- deso-jwt "$(printf 'c3%.0s' $(seq 32))" | sed 's/.*"PublicKeyBase58Check":"\([^"]*\)".*/\1/')\",\"JWT\":\"a.b.c\"}"
+# A browser on another origin: the preflight is answered, and answers carry the CORS headers.
+pre=$(curl -s -o /dev/null -D - -X OPTIONS -H "Origin: https://app.example" \
+  -H "Access-Control-Request-Method: POST" -H "Access-Control-Request-Headers: content-type" \
+  "$API/api/v0/jumio-begin" | tr -d '\r')
+if echo "$pre" | grep -qi '^access-control-allow-origin:'; then echo "smoke ok: CORS preflight"; else echo "smoke FAIL: CORS preflight: $pre"; fails=$((fails + 1)); fi
+
+# Counts come from the stream: they settle within seconds, over HTTP as on AWS.
+check "link to count" 201 -H "$A" -X POST "$API/networks/demo/connections/default" -d "{\"user\":\"c$u@x.io\",\"connection\":\"cr$u@x.io\"}"
+settled=""
+for _ in $(seq 1 60); do
+  body=$(curl -s -H "$A" "$API/networks/demo/connections/default/users/cr$u%40x.io")
+  if echo "$body" | grep -q '"downline_counts":{"1":1'; then settled=1; break; fi
+  sleep 0.5
+done
+if [ -n "$settled" ]; then echo "smoke ok: counts settled"; else echo "smoke FAIL: counts did not settle: $body"; fails=$((fails + 1)); fi
 [ "$fails" = 0 ]

@@ -2,6 +2,7 @@
 
 mod deso;
 mod keys;
+mod template;
 
 use std::process::ExitCode;
 
@@ -16,6 +17,7 @@ const USAGE: &str = "usage: refnet-admin <command>
   seed-demo                         local only: table, network 'demo', program 'default' and an
                                     API key (REFNET_DEMO_API_KEY, 16+ characters, when set, else
                                     a new one, printed)
+  template                          print template.yaml, generated from the route declaration
   deso-jwt <seed hex> [ttl secs]    the DeSo public key of a 32-byte secret seed, and a JWT signed
                                     with it as DeSo's SDK signs them (no exp when ttl is 0; admin
                                     routes need 1 to 3600)";
@@ -26,6 +28,10 @@ async fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["deso-jwt", rest @ ..] => deso::jwt(rest),
+        ["template"] => {
+            print!("{}", template::render());
+            Ok(())
+        }
         other => keys::run(other).await,
     };
     match result {

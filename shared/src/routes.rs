@@ -161,3 +161,92 @@ pub fn route_of(method: &str, path: &str) -> Option<(&'static Route, Vec<(&'stat
         Some((r, params))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn root(rel: &str) -> String {
+        format!("{}/../{rel}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// (method, path, function) of the `cargo lambda watch` router in Cargo.toml.
+    fn router() -> BTreeSet<(String, String, String)> {
+        let text = std::fs::read_to_string(root("Cargo.toml")).expect("Cargo.toml");
+        let section = text
+            .split("[workspace.metadata.lambda.watch.router]")
+            .nth(1)
+            .expect("a router section");
+        let mut out = BTreeSet::new();
+        for line in section.lines().take_while(|l| !l.starts_with('[')) {
+            let Some((path, rest)) = line.split_once(" = ") else {
+                continue;
+            };
+            for entry in rest.split("{ ").skip(1) {
+                let field = |name: &str| {
+                    entry
+                        .split(&format!("{name} = \""))
+                        .nth(1)
+                        .and_then(|v| v.split('"').next())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                out.insert((
+                    field("method"),
+                    path.trim_matches('"').to_owned(),
+                    field("function"),
+                ));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_local_router_serves_every_route_and_no_other() {
+        let declared: BTreeSet<_> = ROUTES
+            .iter()
+            .map(|r| {
+                (
+                    r.method.to_owned(),
+                    r.path.to_owned(),
+                    r.function.to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(router(), declared);
+        assert_eq!(declared.len(), ROUTES.len(), "each route once");
+    }
+
+    #[test]
+    fn every_function_has_its_crate_and_its_event() {
+        let mut declared: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
+        declared.extend(STREAM_FUNCTIONS.iter().map(|(f, _)| f.to_string()));
+        let crates: BTreeSet<String> = std::fs::read_dir(root("functions"))
+            .expect("functions/")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        assert_eq!(crates, declared, "functions/ holds one crate per function");
+        for f in &declared {
+            let ev = std::fs::read_to_string(root(&format!("events/{f}.json")));
+            assert!(ev.is_ok(), "events/{f}.json");
+        }
+    }
+
+    #[test]
+    fn concrete_paths_find_their_route() {
+        let (r, params) =
+            route_of("PUT", "/networks/n/connections/p/users/a@x.io/referrer").unwrap();
+        assert_eq!(r.function, "change-referrer");
+        assert_eq!(params[2], ("user", "a@x.io".to_owned()));
+        assert_eq!(
+            route_of("DELETE", "/networks/n/connections/p/users/a@x.io/referrer")
+                .unwrap()
+                .0
+                .function,
+            "remove-referrer"
+        );
+        assert!(route_of("PATCH", "/networks/n/connections").is_none());
+        assert!(route_of("GET", "/networks//connections").is_none());
+    }
+}
