@@ -1,11 +1,17 @@
+//! Races, through a conflict proxy: DynamoDB Local runs one transaction at a time, DynamoDB
+//! cancels transactions that meet on an item, and the rules must hold either way.
+
 use futures::future::join_all;
 use serde_json::json;
 
-use crate::harness::{email, App};
+use crate::harness::{email, App, Setup};
+
+/// How long the proxy holds a transaction's items: long enough that racers meet.
+const HOLD_MS: u64 = 5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_referrers_race_for_one_user() {
-    let app = App::new().await;
+    let app = App::contended(HOLD_MS).await;
     let calls = (0..40).map(|i| {
         let app = &app;
         async move { app.link("p", "target@x.io", &email("ref", i)).await }
@@ -40,11 +46,16 @@ async fn forty_referrers_race_for_one_user() {
         );
     }
     assert_eq!(with_downline, 1, "one edge, one count");
+    let stats = app.proxy_stats();
+    assert!(
+        stats["conflicts"].as_u64().unwrap_or(0) > 0,
+        "the racers met on the user's item: {stats}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn opposite_links_never_both_commit() {
-    let app = App::new().await;
+    let app = App::contended(HOLD_MS).await;
     for round in 0..10 {
         let a = email("a", round);
         let b = email("b", round);
@@ -72,7 +83,7 @@ async fn opposite_links_never_both_commit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixteen_first_calls_share_one_code() {
-    let app = App::new().await;
+    let app = App::contended(HOLD_MS).await;
     let calls = (0..16).map(|_| app.get("/networks/{net}/connections/p/users/first@x.io/codes"));
     let results = join_all(calls).await;
     let mut seen = std::collections::BTreeSet::new();
@@ -90,7 +101,11 @@ async fn sixteen_first_calls_share_one_code() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_full_code_never_overshoots() {
-    let app = App::bare().await;
+    let app = App::with(Setup {
+        hold_ms: Some(HOLD_MS),
+        ..Setup::default()
+    })
+    .await;
     app.put(
         "/networks/{net}/connections/p",
         json!({"max_referrals_per_code": 5}),
@@ -129,7 +144,7 @@ async fn a_full_code_never_overshoots() {
 /// A ban racing the creation of the user's codes leaves no active code behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_ban_racing_new_codes_leaves_none_active() {
-    let app = App::new().await;
+    let app = App::contended(HOLD_MS).await;
     for round in 0..3 {
         let who = email("racer", round);
         for p in 0..6 {

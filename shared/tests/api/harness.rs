@@ -52,6 +52,9 @@ pub struct App {
     pub calls: CallCounter,
     pub net: String,
     pub key: String,
+    /// The conflict proxy this App's DynamoDB calls go through, if any.
+    pub proxy: Option<std::sync::Arc<conflict_proxy::Handle>>,
+    client: aws_sdk_dynamodb::Client,
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -66,16 +69,27 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-pub async fn client(calls: &CallCounter) -> aws_sdk_dynamodb::Client {
+/// A client of DynamoDB Local, or of `endpoint` (a conflict proxy in front of it).
+pub async fn client(calls: &CallCounter, endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
     if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
         panic!("set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB Local (make test does)");
     }
-    let conf = shared::sdk_config()
+    let mut conf = shared::sdk_config()
         .await
         .to_builder()
-        .interceptor(calls.clone())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(conf)
+        .interceptor(calls.clone());
+    if let Some(e) = endpoint {
+        conf = conf.endpoint_url(e);
+    }
+    aws_sdk_dynamodb::Client::from_conf(conf.build())
+}
+
+/// How a test's App reaches DynamoDB.
+#[derive(Clone, Default)]
+pub struct Setup {
+    /// Through a conflict proxy holding each transaction's items this long.
+    pub hold_ms: Option<u64>,
+    pub retry_budget_ms: Option<u64>,
 }
 
 impl App {
@@ -89,14 +103,50 @@ impl App {
 
     /// A fresh network with its own key and no program.
     pub async fn bare() -> App {
+        Self::with(Setup::default()).await
+    }
+
+    /// A fresh network and program `p`, reaching DynamoDB as `setup` says.
+    pub async fn with_program(setup: Setup) -> App {
+        let app = Self::with(setup).await;
+        let (s, _) = app.put("/networks/{net}/connections/p", json!({})).await;
+        assert_eq!(s, 201);
+        app
+    }
+
+    /// A fresh network and program `p`, its DynamoDB calls through a conflict proxy that holds
+    /// each transaction's items `hold_ms`, as DynamoDB does on AWS.
+    pub async fn contended(hold_ms: u64) -> App {
+        Self::with_program(Setup {
+            hold_ms: Some(hold_ms),
+            ..Setup::default()
+        })
+        .await
+    }
+
+    /// The conflict proxy's counts: transactions, conflicts, the hottest items.
+    pub fn proxy_stats(&self) -> Value {
+        self.proxy
+            .as_ref()
+            .map(|p| p.proxy.stats(5))
+            .unwrap_or(Value::Null)
+    }
+
+    /// A fresh network with its own key and no program, reaching DynamoDB as `setup` says.
+    pub async fn with(setup: Setup) -> App {
         capture_logs();
         crate::stream::start();
         let calls = CallCounter::default();
-        let client = client(&calls).await;
+        let proxy = match setup.hold_ms {
+            Some(ms) => Some(crate::stream::proxy(ms).await),
+            None => None,
+        };
+        let client = client(&calls, proxy.as_ref().map(|p| p.endpoint()).as_deref()).await;
         let net = unique("n");
+        let budget = setup.retry_budget_ms.unwrap_or(20_000).to_string();
         let config = Config::from_lookup(|k| match k {
             "TABLE_NAME" => Some(TABLE.into()),
-            "RETRY_BUDGET_MS" => Some("20000".into()),
+            "RETRY_BUDGET_MS" => Some(budget.clone()),
             "DESO_NETWORK_ID" => Some(net.clone()),
             "DESO_PROGRAM_ID" => Some("p".into()),
             "SUPER_ADMIN_PUBLIC_KEYS" => Some(deso_public_key(SUPER_ADMIN)),
@@ -105,7 +155,7 @@ impl App {
             _ => None,
         })
         .expect("config");
-        let state: &'static AppState = Box::leak(Box::new(AppState::new(config, client)));
+        let state: &'static AppState = Box::leak(Box::new(AppState::new(config, client.clone())));
         state.store.ensure_table().await.expect("table");
         let key = auth::generate_key().expect("key");
         state
@@ -121,6 +171,22 @@ impl App {
             calls,
             net,
             key,
+            proxy,
+            client,
+        }
+    }
+
+    /// Another Lambda instance of the same deployment: same network, table and proxy, and a
+    /// process state (shard preferences, caches) of its own.
+    pub fn instance(&self) -> App {
+        let state = AppState::new(self.state.config.clone(), self.client.clone());
+        App {
+            state: Box::leak(Box::new(state)),
+            calls: self.calls.clone(),
+            net: self.net.clone(),
+            key: self.key.clone(),
+            proxy: self.proxy.clone(),
+            client: self.client.clone(),
         }
     }
 

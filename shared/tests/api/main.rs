@@ -5,6 +5,7 @@ mod harness;
 mod codes;
 mod concurrency;
 mod connections;
+mod contention;
 mod deso;
 mod programs;
 mod robustness;

@@ -26,20 +26,39 @@ fn event<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> LambdaEvent<T>
     )
 }
 
+/// The runtime of what tests share and outlive them: the stream poller, the proxies.
+fn background() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    })
+}
+
 /// Starts the poller once per process, from the stream's tip.
 pub fn start() {
     STARTED.get_or_init(|| {
         let (ready, wait) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime");
-            rt.block_on(run(ready));
-        });
+        background().spawn(run(ready));
         wait.recv().expect("the stream poller started");
     });
+}
+
+/// A conflict proxy of its own in front of DynamoDB Local, on an ephemeral port of 127.0.0.1.
+pub async fn proxy(hold_ms: u64) -> std::sync::Arc<conflict_proxy::Handle> {
+    let upstream = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").expect("DynamoDB Local");
+    let h = background()
+        .spawn(async move {
+            conflict_proxy::start(([127, 0, 0, 1], 0).into(), &upstream, hold_ms)
+                .await
+                .expect("a proxy")
+        })
+        .await
+        .expect("the proxy started");
+    std::sync::Arc::new(h)
 }
 
 async fn run(ready: std::sync::mpsc::Sender<()>) {
