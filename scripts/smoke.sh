@@ -64,4 +64,33 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 if [ -n "$settled" ]; then echo "smoke ok: counts settled"; else echo "smoke FAIL: counts did not settle: $body"; fails=$((fails + 1)); fi
+# A move too large for one transaction: 202, then the worker (fed by the stream) finishes it.
+b="big$u"
+{
+  for i in $(seq 1 50); do echo "{\"user\":\"k$i$b@x.io\",\"connection\":\"$b@x.io\"}"; done
+} | xargs -d '\n' -P 8 -I{} curl -s -o /dev/null -H "$A" -X POST "$API/networks/demo/connections/default" -d {}
+{
+  for i in $(seq 1 50); do echo "{\"user\":\"g$i$b@x.io\",\"connection\":\"k$i$b@x.io\"}"; done
+} | xargs -d '\n' -P 8 -I{} curl -s -o /dev/null -H "$A" -X POST "$API/networks/demo/connections/default" -d {}
+loc=$(curl -s -o /dev/null -D - -H "$A" -X PUT "$API/networks/demo/connections/default/users/$b%40x.io/referrer" \
+  -d "{\"connection\":\"dest$u@x.io\"}" | tr -d '\r' | sed -n 's/^location: //Ip')
+job=""
+if [ -n "$loc" ]; then
+  for _ in $(seq 1 120); do
+    job=$(curl -s -H "$A" "$API$loc")
+    echo "$job" | grep -q '"status":"running"' || break
+    sleep 0.5
+  done
+fi
+if echo "$job" | grep -q '"status":"done"'; then echo "smoke ok: move job done"; else echo "smoke FAIL: move job: ${loc:-no Location} $job"; fails=$((fails + 1)); fi
+
+# Every invariant, over everything the smoke test wrote, once the counts have settled.
+checked=""
+for _ in $(seq 1 20); do
+  if ./target/debug/refnet-admin check >.tools/smoke-check.log 2>&1; then checked=1; break; fi
+  sleep 1
+done
+if [ -n "$checked" ]; then echo "smoke ok: refnet-admin check"; else
+  echo "smoke FAIL: refnet-admin check"; cat .tools/smoke-check.log; fails=$((fails + 1))
+fi
 [ "$fails" = 0 ]

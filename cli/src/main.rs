@@ -1,5 +1,6 @@
 //! refnet-admin: table setup, networks and API keys, DeSo tokens, against DynamoDB Local or AWS.
 
+mod check;
 mod deso;
 mod keys;
 mod template;
@@ -17,6 +18,9 @@ const USAGE: &str = "usage: refnet-admin <command>
   seed-demo                         local only: table, network 'demo', program 'default' and an
                                     API key (REFNET_DEMO_API_KEY, 16+ characters, when set, else
                                     a new one, printed)
+  check [network_id]                read the whole table (or one network's items) and verify the
+                                    invariants: one referrer, no cycle, uplines, edges, counts,
+                                    code totals, credits and the ledger; exits 1 on a violation
   template                          print template.yaml, generated from the route declaration
   deso-jwt <seed hex> [ttl secs]    the DeSo public key of a 32-byte secret seed, and a JWT signed
                                     with it as DeSo's SDK signs them (no exp when ttl is 0; admin
@@ -28,6 +32,7 @@ async fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["deso-jwt", rest @ ..] => deso::jwt(rest),
+        ["check", rest @ ..] => check::run(rest).await,
         ["template"] => {
             print!("{}", template::render());
             Ok(())

@@ -42,13 +42,19 @@ pub fn running_jobs(event: &Event) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
-    let deadline = event.context.deadline;
-    let until = if deadline > 0 {
-        deadline.saturating_sub(MARGIN_MS)
-    } else {
-        now_ms() + 60_000
+/// When to checkpoint and stop: the deadline is epoch ms on Lambda, while `cargo lambda
+/// watch` sends the function's timeout itself, and a test context none.
+fn run_until(deadline: u64, now: u64) -> u64 {
+    let end = match deadline {
+        0 => now + 60_000,
+        d if d < now / 2 => now + d,
+        d => d,
     };
+    end.saturating_sub(MARGIN_MS)
+}
+
+pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
+    let until = run_until(event.context.deadline, now_ms());
     for (net, id) in running_jobs(&event.payload) {
         let Ok(net) = NetworkId::try_from(net.as_str()) else {
             continue;
@@ -62,4 +68,17 @@ pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), E
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_as_lambda_and_as_the_emulator_send_it() {
+        let now = 1_795_414_889_880;
+        assert_eq!(run_until(now + 900_000, now), now + 900_000 - MARGIN_MS);
+        assert_eq!(run_until(600_000, now), now + 600_000 - MARGIN_MS);
+        assert_eq!(run_until(0, now), now + 60_000 - MARGIN_MS);
+    }
 }

@@ -1,5 +1,6 @@
 //! Validated types and rules: pure, no I/O, no AWS types.
 
+pub mod check;
 pub mod code;
 pub mod countries;
 pub mod deso;

@@ -2,6 +2,7 @@
 //! error classification. One module per kind of item.
 
 pub mod api_keys;
+pub mod check;
 pub mod code_writes;
 pub mod codes;
 pub mod counts;

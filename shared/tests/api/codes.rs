@@ -74,12 +74,7 @@ async fn codes_count_connections_and_respect_their_limit() {
     );
     let v = codes(&app, "gold", "owner@x.io").await;
     assert_eq!(v["codes"][0]["total_referrals"], 2);
-    let (s, _) = app
-        .post(
-            "/networks/{net}/user_status",
-            json!({"user": "n9@x.io", "status_change": "ban"}),
-        )
-        .await;
+    let (s, _) = app.status("n9@x.io", "ban").await;
     assert_eq!(s, 404, "the refused create_user wrote nothing");
     let (s, v) = app
         .post(
@@ -119,12 +114,7 @@ async fn ban_deactivates_codes() {
     app.put("/networks/{net}/connections/q", json!({})).await;
     let p = codes(&app, "p", "owner@x.io").await;
     let q = codes(&app, "q", "owner@x.io").await;
-    let (s, v) = app
-        .post(
-            "/networks/{net}/user_status",
-            json!({"user": "owner@x.io", "status_change": "ban"}),
-        )
-        .await;
+    let (s, v) = app.status("owner@x.io", "ban").await;
     assert_eq!(s, 200);
     assert_eq!(v["status"], "banned");
     assert_eq!(v["connection"], Value::Null);

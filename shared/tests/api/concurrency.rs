@@ -51,6 +51,7 @@ async fn forty_referrers_race_for_one_user() {
         stats["conflicts"].as_u64().unwrap_or(0) > 0,
         "the racers met on the user's item: {stats}"
     );
+    app.check().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -79,6 +80,7 @@ async fn opposite_links_never_both_commit() {
         let wins = [x.0, y.0, z.0].iter().filter(|s| **s == 201).count();
         assert_eq!(wins, 2, "round {round}: {x:?} {y:?} {z:?}");
     }
+    app.check().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -139,6 +141,7 @@ async fn a_full_code_never_overshoots() {
     let owner = app.connections("p", "owner@x.io", "").await;
     assert_eq!(owner["downline_counts"]["1"], 5);
     assert_eq!(owner["downline"].as_array().unwrap().len(), 5);
+    app.check().await;
 }
 
 /// A ban racing the creation of the user's codes leaves no active code behind.

@@ -1,20 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::harness::{deso_key, email, App};
-
-fn users(v: &Value, field: &str) -> Vec<String> {
-    v[field]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            x["user"]
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| x.as_str().unwrap().to_owned())
-        })
-        .collect()
-}
+use crate::harness::{deso_key, email, users, App};
 
 #[tokio::test]
 async fn add_connection_creates_then_replays() {
@@ -131,12 +117,7 @@ async fn add_connection_refusals_write_nothing() {
     app.put("/networks/{net}/connections/p", json!({"active": true}))
         .await;
 
-    let (s, _) = app
-        .post(
-            "/networks/{net}/user_status",
-            json!({"user": "a@x.io", "status_change": "ban"}),
-        )
-        .await;
+    let (s, _) = app.status("a@x.io", "ban").await;
     assert_eq!(s, 200);
     let (s, v) = app.link("p", "c@x.io", "a@x.io").await;
     assert_eq!(
@@ -367,7 +348,7 @@ async fn a_backfill_too_large_for_one_transaction_runs_as_a_job() {
     assert_eq!(s, 202, "{v}");
     assert_eq!(v["job"]["status"], "running");
     assert_eq!(v["job"]["kind"], "move");
-    assert_eq!(v["job"]["total"], 24, "the members below big");
+    assert_eq!(v["job"]["total"], 25, "big and the members below it");
     let job = app.wait_job(v["job"]["id"].as_str().unwrap()).await;
     assert_eq!(job["status"], "done", "{job}");
     assert_eq!(job["moved"], 25, "big and its 24 members");

@@ -4,7 +4,7 @@
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-use crate::harness::{decode, email, App};
+use crate::harness::{email, App};
 
 const HOLD_MS: u64 = 5;
 
@@ -102,6 +102,7 @@ async fn signups_into_one_tree_and_one_code_share_no_item() {
         .get("/networks/{net}/connections/p/users/leaf@x.io/codes")
         .await;
     assert_eq!(codes["codes"][0]["total_referrals"], N as u64 / 2);
+    app.check().await;
 }
 
 /// A capped code filled by racers that conflict on its shards: exactly the cap, never more.
@@ -144,6 +145,7 @@ async fn a_capped_code_fills_exactly_under_conflicts() {
     assert_eq!(v["codes"][0]["active"], true);
     let owner = app.connections("p", "owner@x.io", "").await;
     assert_eq!(owner["downline_counts"]["1"], 50);
+    app.check().await;
 }
 
 /// When an item stays held past the retry budget, the caller gets a 503 with Retry-After and
@@ -160,23 +162,15 @@ async fn contention_past_the_budget_is_a_503_with_retry_after() {
     let first = app.link("p", "busy@x.io", "a@x.io");
     let second = async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let req = app.request(
+        app.call_for_header(
             "POST",
             "/networks/{net}/connections/p",
-            Some(json!({"user": "busy@x.io", "connection": "b@x.io"}).to_string()),
-            None,
-        );
-        let resp = app
-            .dispatch("POST", "/networks/{net}/connections/p", req)
-            .await;
-        let retry = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
-        (decode(resp), retry)
+            json!({"user": "busy@x.io", "connection": "b@x.io"}),
+            "retry-after",
+        )
+        .await
     };
-    let ((s1, v1), ((s2, v2), retry)) = tokio::join!(first, second);
+    let ((s1, v1), (s2, v2, retry)) = tokio::join!(first, second);
     assert_eq!(s1, 201, "{v1}");
     assert_eq!(
         (s2, v2["error"]["code"].as_str()),

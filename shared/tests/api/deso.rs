@@ -621,6 +621,7 @@ async fn begin_then_credit_exactly_once() {
     let i = code_info(&info(&app, OWNER).await, &code);
     assert_eq!(i["Info"]["TotalReferrals"], 1);
     assert_eq!(i["Info"]["NumJumioAttempts"], 3);
+    app.check().await;
 }
 
 #[tokio::test]
@@ -740,6 +741,7 @@ async fn concurrent_crediting_never_overshoots() {
     assert_eq!(i["Info"]["TotalRefereeDeSoNanos"], referee_counted);
     let owner_view = app.connections("p", &deso_public_key(OWNER), "").await;
     assert_eq!(owner_view["downline_counts"]["1"], 10);
+    app.check().await;
 }
 
 pub fn multipart(admin: u8, csv: &str) -> (String, String) {

@@ -54,7 +54,7 @@ pub struct App {
     pub key: String,
     /// The conflict proxy this App's DynamoDB calls go through, if any.
     pub proxy: Option<std::sync::Arc<conflict_proxy::Handle>>,
-    client: aws_sdk_dynamodb::Client,
+    pub client: aws_sdk_dynamodb::Client,
 }
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -204,6 +204,25 @@ impl App {
         decode(resp)
     }
 
+    /// As `call`, with one header of the answer too.
+    pub async fn call_for_header(
+        &self,
+        method: &str,
+        path: &str,
+        body: Value,
+        header: &str,
+    ) -> (u16, Value, Option<String>) {
+        let req = self.request(method, path, Some(body.to_string()), None);
+        let resp = self.dispatch(method, path, req).await;
+        let h = resp
+            .headers()
+            .get(header)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let (s, v) = decode(resp);
+        (s, v, h)
+    }
+
     pub fn request(
         &self,
         method: &str,
@@ -293,6 +312,50 @@ impl App {
             json!({"user": user, "connection": referrer}),
         )
         .await
+    }
+
+    /// User Status `change` (`create_user`, `ban`, `revoke_invite`) of `user`.
+    pub async fn status(&self, user: &str, change: &str) -> (u16, Value) {
+        self.post(
+            "/networks/{net}/user_status",
+            json!({"user": user, "status_change": change}),
+        )
+        .await
+    }
+
+    /// Change Referrer: PUT the user's referrer in program `prog`.
+    pub async fn set_referrer(&self, prog: &str, user: &str, referrer: &str) -> (u16, Value) {
+        self.put(
+            &format!("/networks/{{net}}/connections/{prog}/users/{user}/referrer"),
+            json!({"connection": referrer}),
+        )
+        .await
+    }
+
+    /// Remove Referrer: DELETE the user's referrer in program `prog`.
+    pub async fn remove_referrer(&self, prog: &str, user: &str) -> (u16, Value) {
+        self.call(
+            "DELETE",
+            &format!("/networks/{{net}}/connections/{prog}/users/{user}/referrer"),
+            None,
+            None,
+        )
+        .await
+    }
+
+    /// Asserts, once the counts have settled, that this network's items keep every invariant
+    /// `refnet-admin check` verifies.
+    pub async fn check(&self) {
+        self.settle().await;
+        let facts = self
+            .state
+            .store
+            .check_facts(Some(&self.net))
+            .await
+            .expect("the table reads");
+        let report = shared::domain::check::check(&facts);
+        assert!(report.skipped.is_empty(), "a move still runs: {report:?}");
+        assert!(report.ok(), "violations: {:#?}", report.violations);
     }
 
     /// GET Job until the job ends (or a minute passes); its last view.
@@ -509,6 +572,18 @@ pub fn deso_key(n: u8) -> String {
     let mut payload = vec![0xcd, 0x14, 0x00, 0x02];
     payload.extend_from_slice(&[n; 32]);
     bs58::encode(payload).with_check().into_string()
+}
+
+/// The users of a User Connections list (`upline` or `downline`), in order.
+pub fn users(v: &Value, field: &str) -> Vec<String> {
+    v[field]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x["user"].as_str().or(x.as_str()).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn email(prefix: &str, i: usize) -> String {

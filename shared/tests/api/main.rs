@@ -1,6 +1,7 @@
 //! Integration tests: the real handlers, real API Gateway events, DynamoDB Local.
 
 mod harness;
+mod moves;
 
 mod codes;
 mod concurrency;

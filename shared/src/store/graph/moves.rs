@@ -226,7 +226,9 @@ impl Store {
                 None => LinkOutcome::Removed,
             })),
             false => {
-                job.total = self.count_edges(net, prog, user).await?;
+                // the user and its downline as it stands; members who join under it during
+                // the move are added as they are moved
+                job.total = self.count_edges(net, prog, user).await? + 1;
                 job.lease_until = 0;
                 if !self.save_job(&mut job).await? {
                     return Err(StoreError::Corrupt(

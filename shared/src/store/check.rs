@@ -1,0 +1,252 @@
+//! Reads the whole table (a parallel Scan) into the facts `domain::check` verifies. For
+//! operators and tests: it reads every item, so it costs the table's size in read units.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use super::codes::{CodeItem, ShardItem};
+use super::graph::fence::FenceItem;
+use super::graph::MembershipItem;
+use super::jobs::{JobItem, JobStatus};
+use super::{classify, items, keys, Item, Store, StoreError};
+use crate::domain::check::{CodeFact, CreditFact, Facts, LedgerFact, MemberFact};
+use crate::domain::deso::LedgerEntry;
+use crate::domain::graph::MAX;
+use crate::domain::shards::member_shard;
+use crate::domain::UserId;
+
+/// Scan segments read at once.
+const SEGMENTS: i32 = 4;
+
+#[derive(Deserialize)]
+struct CreditItem {
+    #[serde(default)]
+    counted: bool,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// `<prefix><net>#<prog>#<rest>`: (net, prog, rest). Network and program ids hold no `#`.
+fn scoped<'a>(pk: &'a str, prefix: &str) -> Option<(&'a str, &'a str, &'a str)> {
+    let rest = pk.strip_prefix(prefix)?;
+    let (net, rest) = rest.split_once('#')?;
+    let (prog, rest) = rest.split_once('#')?;
+    Some((net, prog, rest))
+}
+
+/// `<rest>#<shard>`: (rest, shard).
+fn sharded(rest: &str) -> Option<(&str, usize)> {
+    let (head, shard) = rest.rsplit_once('#')?;
+    Some((head, shard.parse().ok()?))
+}
+
+fn code_of_pk<'a>(pk: &'a str, prefix: &str) -> Option<&'a str> {
+    sharded(pk.strip_prefix(prefix)?).map(|(c, _)| c)
+}
+
+/// Collects the facts, keeping only network `only` when given.
+#[derive(Default)]
+struct Collector {
+    facts: Facts,
+    code_shards: BTreeMap<String, ShardItem>,
+    only: Option<String>,
+}
+
+impl Collector {
+    fn add(&mut self, item: Item) -> Result<(), StoreError> {
+        let pk = items::text(&item, keys::PK).unwrap_or_default().to_owned();
+        let sk = items::text(&item, keys::SK).unwrap_or_default().to_owned();
+        let only = self.only.as_deref();
+        let wanted = |net: &str| only.is_none_or(|o| o == net);
+        let f = &mut self.facts;
+        if let Some((net, prog, _)) = scoped(&pk, "MEM#") {
+            if wanted(net) {
+                let m: MembershipItem = items::from_item(item)?;
+                f.members
+                    .entry((net.into(), prog.into()))
+                    .or_default()
+                    .insert(
+                        m.user.clone(),
+                        MemberFact {
+                            referrer: m.referrer,
+                            upline: m.upline,
+                            root: m.root,
+                        },
+                    );
+            }
+        } else if let Some((net, prog, rest)) = scoped(&pk, "DOWN#") {
+            let (Some((ancestor, shard)), Some((level, _, user))) =
+                (sharded(rest), keys::parse_edge_sk(&sk))
+            else {
+                return Err(items::corrupt("edge key"));
+            };
+            if wanted(net) {
+                if UserId::from_stored(user).map(|u| member_shard(&u)) != Ok(shard) {
+                    f.misplaced_edges.push(format!("{pk} {sk}"));
+                }
+                f.edges
+                    .entry((net.into(), prog.into()))
+                    .or_default()
+                    .insert((ancestor.into(), level, user.into()));
+            }
+        } else if let Some((net, prog, rest)) = scoped(&pk, "CNT#") {
+            let user = sharded(rest).ok_or_else(|| items::corrupt("count key"))?.0;
+            if wanted(net) {
+                let slot = f
+                    .counts
+                    .entry((net.into(), prog.into()))
+                    .or_default()
+                    .entry(user.into())
+                    .or_insert([0; MAX]);
+                for (i, v) in slot.iter_mut().enumerate() {
+                    *v += signed(&item, &format!("c{}", i + 1));
+                }
+            }
+        } else if let Some((net, prog, rest)) = scoped(&pk, "FENCE#") {
+            let root = sharded(rest).ok_or_else(|| items::corrupt("fence key"))?.0;
+            let fence: FenceItem = items::from_item(item)?;
+            if let (true, Some(job)) = (wanted(net), fence.fence) {
+                f.fences.push((net.into(), prog.into(), root.into(), job));
+            }
+        } else if pk.starts_with("JOB#") {
+            let job: JobItem = items::from_item(item)?;
+            if wanted(&job.network_id) && job.status == JobStatus::Running {
+                f.moving
+                    .insert((job.network_id.clone(), job.program_id.clone()));
+                f.running_jobs.insert((job.network_id, job.id));
+            }
+        } else if pk.starts_with("CODE#") {
+            let c: CodeItem = items::from_item(item)?;
+            if wanted(&c.network_id) {
+                f.codes.insert(c.code, CodeFact::default());
+            }
+        } else if let Some(code) = code_of_pk(&pk, "CODESHARD#") {
+            let shard: ShardItem = items::from_item(item)?;
+            let t = self.code_shards.entry(code.into()).or_default();
+            t.total_referrals += shard.total_referrals;
+            t.num_jumio_successes += shard.num_jumio_successes;
+            t.total_referrer_deso_nanos += shard.total_referrer_deso_nanos;
+            t.total_referee_deso_nanos += shard.total_referee_deso_nanos;
+        } else if let Some(code) = code_of_pk(&pk, "CODEREF#") {
+            *f.code_refs.entry(code.into()).or_default() += 1;
+        } else if let Some(rest) = pk.strip_prefix("CREDIT#") {
+            let (net, user) = rest
+                .split_once('#')
+                .ok_or_else(|| items::corrupt("credit key"))?;
+            if wanted(net) {
+                let c: CreditItem = items::from_item(item)?;
+                f.credits.insert(
+                    (net.into(), user.into()),
+                    CreditFact {
+                        counted: c.counted,
+                        code: c.code,
+                    },
+                );
+            }
+        } else if let Some(rest) = pk.strip_prefix("LEDGER#") {
+            let net = rest.split('#').next().unwrap_or_default();
+            if wanted(net) {
+                let e: LedgerEntry = items::from_item(item)?;
+                f.ledger.push(LedgerFact {
+                    network: net.into(),
+                    beneficiary: e.beneficiary,
+                    referee: e.referee,
+                    role: e.role,
+                    deso_nanos: e.deso_nanos,
+                    code: e.code,
+                    counted: e.counted,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Facts {
+        let codes: BTreeSet<String> = self.facts.codes.keys().cloned().collect();
+        for (code, t) in self.code_shards {
+            if let Some(c) = self.facts.codes.get_mut(&code) {
+                *c = CodeFact {
+                    total_referrals: t.total_referrals,
+                    num_jumio_successes: t.num_jumio_successes,
+                    total_referrer_deso_nanos: t.total_referrer_deso_nanos,
+                    total_referee_deso_nanos: t.total_referee_deso_nanos,
+                };
+            }
+        }
+        // Connections through another network's codes are that network's business.
+        if self.only.is_some() {
+            self.facts.code_refs.retain(|c, _| codes.contains(c));
+        }
+        self.facts
+    }
+}
+
+/// A count, which may be negative while a removal is counted before its addition.
+fn signed(item: &Item, attr: &str) -> i64 {
+    match item.get(attr) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl Store {
+    /// Every item of the table, `SEGMENTS` segments at a time.
+    async fn scan_all(&self) -> Result<Vec<Item>, StoreError> {
+        let segs = (0..SEGMENTS).map(|seg| async move {
+            let mut out = Vec::new();
+            let mut start = None;
+            loop {
+                let resp = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .segment(seg)
+                    .total_segments(SEGMENTS)
+                    .consistent_read(true)
+                    .set_exclusive_start_key(start.take())
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                out.extend(resp.items.unwrap_or_default());
+                match resp.last_evaluated_key {
+                    Some(k) => start = Some(k),
+                    None => return Ok::<_, StoreError>(out),
+                }
+            }
+        });
+        Ok(futures::future::try_join_all(segs)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// The facts of the whole table, or of network `only`.
+    pub async fn check_facts(&self, only: Option<&str>) -> Result<Facts, StoreError> {
+        let mut c = Collector {
+            only: only.map(str::to_owned),
+            ..Collector::default()
+        };
+        for item in self.scan_all().await? {
+            c.add(item)?;
+        }
+        Ok(c.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scoped_keys_split_at_their_ids() {
+        assert_eq!(
+            scoped("MEM#n#p#a#b@x.io", "MEM#"),
+            Some(("n", "p", "a#b@x.io"))
+        );
+        assert_eq!(sharded("a#b@x.io#3"), Some(("a#b@x.io", 3)));
+        assert_eq!(code_of_pk("CODEREF#abc#7", "CODEREF#"), Some("abc"));
+        assert_eq!(scoped("MEM#n", "MEM#"), None);
+    }
+}
