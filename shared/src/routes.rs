@@ -219,6 +219,27 @@ mod tests {
     }
 
     #[test]
+    fn the_openapi_document_describes_every_route_and_no_other() {
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(root("openapi.yaml")).expect("openapi"))
+                .expect("yaml");
+        let mut described = BTreeSet::new();
+        for (path, ops) in doc["paths"].as_mapping().expect("paths") {
+            for (method, _) in ops.as_mapping().expect("operations") {
+                described.insert((
+                    method.as_str().unwrap_or_default().to_uppercase(),
+                    path.as_str().unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+        let declared: BTreeSet<_> = ROUTES
+            .iter()
+            .map(|r| (r.method.to_owned(), r.path.to_owned()))
+            .collect();
+        assert_eq!(described, declared);
+    }
+
+    #[test]
     fn every_function_has_its_crate_and_its_event() {
         let mut declared: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
         declared.extend(STREAM_FUNCTIONS.iter().map(|(f, _)| f.to_string()));
