@@ -1,4 +1,4 @@
-.PHONY: dev test sam-build bench
+.PHONY: dev test sam-build bench bench-scale
 
 # The local stack on http://127.0.0.1:9000 (DynamoDB Local, table, demo network, all routes).
 dev:
@@ -15,3 +15,7 @@ sam-build:
 # Latency ratios and calls of the hot store paths on DynamoDB Local (release build).
 bench:
 	./scripts/bench.sh
+
+# Signups/s per load mode through the conflict proxy (20 and 50 ms holds), over HTTP.
+bench-scale:
+	./scripts/bench-scale.sh

@@ -106,8 +106,10 @@ impl Collector {
         } else if let Some((net, prog, rest)) = scoped(&pk, "FENCE#") {
             let root = sharded(rest).ok_or_else(|| items::corrupt("fence key"))?.0;
             let fence: FenceItem = items::from_item(item)?;
-            if let (true, Some(job)) = (wanted(net), fence.fence) {
-                f.fences.push((net.into(), prog.into(), root.into(), job));
+            if wanted(net) {
+                for job in fence.fence.into_iter().chain(fence.dest_lock) {
+                    f.fences.push((net.into(), prog.into(), root.into(), job));
+                }
             }
         } else if pk.starts_with("JOB#") {
             let job: JobItem = items::from_item(item)?;

@@ -312,6 +312,7 @@ impl Store {
         items: Vec<TransactWriteItem>,
         token: Option<String>,
     ) -> Result<(), TxError> {
+        let count = items.len();
         let resp = self
             .client
             .transact_write_items()
@@ -327,7 +328,7 @@ impl Store {
                     .iter()
                     .filter_map(|c| c.capacity_units())
                     .sum();
-                self.capacity.add(wcu);
+                self.capacity.add(wcu, count);
                 Ok(())
             }
             Err(SdkError::ServiceError(ctx)) if ctx.err().is_transaction_canceled_exception() => {

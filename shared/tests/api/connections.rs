@@ -486,6 +486,17 @@ async fn round_trips_of_every_endpoint() {
         )
     );
     count!(
+        "change referrer, no referees",
+        2,
+        app.set_referrer("p", "e@x.io", "b@x.io")
+    );
+    count!(
+        "change referrer, with referees",
+        24,
+        app.set_referrer("p", "b@x.io", "z@x.io")
+    );
+    count!("remove referrer", 24, app.remove_referrer("p", "b@x.io"));
+    count!(
         "revoke_invite",
         2,
         app.post(

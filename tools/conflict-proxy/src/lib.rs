@@ -37,6 +37,8 @@ struct Tally {
     conflicts: u64,
     single_conflicts: u64,
     per_item: HashMap<String, u64>,
+    /// Per item, the cancelled transactions it was held in.
+    conflicted: HashMap<String, u64>,
 }
 
 pub struct Proxy {
@@ -142,6 +144,13 @@ impl Proxy {
         };
         let mut items: Vec<(&String, &u64)> = t.per_item.iter().collect();
         items.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let mut contested: Vec<(&String, &u64)> = t.conflicted.iter().collect();
+        contested.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let contested: Vec<Value> = contested
+            .into_iter()
+            .take(top)
+            .map(|(k, n)| json!({"item": k, "conflicts": n}))
+            .collect();
         let hot: Vec<Value> = items
             .into_iter()
             .take(top)
@@ -155,6 +164,7 @@ impl Proxy {
             "conflicts": t.conflicts,
             "single_write_conflicts": t.single_conflicts,
             "hottest": hot,
+            "most_conflicted": contested,
         })
     }
 
@@ -266,8 +276,13 @@ impl Proxy {
             for k in &keys {
                 *t.per_item.entry(k.clone()).or_default() += 1;
             }
-            if conflicting.is_some() {
+            if let Some(flags) = &conflicting {
                 t.conflicts += 1;
+                for (k, held) in keys.iter().zip(flags) {
+                    if *held {
+                        *t.conflicted.entry(k.clone()).or_default() += 1;
+                    }
+                }
             }
         }
         if let Some(flags) = conflicting {

@@ -55,7 +55,7 @@ impl Store {
                 continue;
             }
             while job.status == JobStatus::Running && now_ms() + 1_000 < until_ms {
-                let before = self.capacity().units();
+                let before = self.capacity().mark();
                 if let Step::Again = self.job_step(&mut job).await? {
                     tokio::time::sleep(super::super::jitter(Duration::from_millis(50))).await;
                     continue;
@@ -66,7 +66,7 @@ impl Store {
                         return Ok(Some(JobStatus::Running));
                     }
                 }
-                self.throttle(self.capacity().units() - before).await;
+                self.throttle(self.capacity().spent_since(before)).await;
             }
             if job.status == JobStatus::Running {
                 job.lease_until = 0;
