@@ -155,6 +155,7 @@ async fn contention_past_the_budget_is_a_503_with_retry_after() {
     let app = App::with_program(crate::harness::Setup {
         hold_ms: Some(HOLD_MS),
         retry_budget_ms: Some(100),
+        ..Default::default()
     })
     .await;
     let proxy = app.proxy.clone().expect("a proxy");
@@ -189,4 +190,36 @@ async fn contention_past_the_budget_is_a_503_with_retry_after() {
         (s, v["error"]["code"].as_str()),
         (409, Some("already_connected"))
     );
+}
+
+/// A public route gives up after its own short budget, while the same store serves the
+/// authenticated routes with a long one: anonymous callers cannot hold a function for long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_public_route_gives_up_after_its_short_budget() {
+    use crate::harness::{as_user, deso_public_key};
+    let app = App::with_program(crate::harness::Setup {
+        hold_ms: Some(HOLD_MS),
+        public_budget_ms: Some(100),
+        ..Default::default()
+    })
+    .await;
+    let code = crate::deso::create_hash(&app, crate::deso::OWNER, 100, 50, 0).await;
+    let proxy = app.proxy.clone().expect("a proxy");
+    proxy.proxy.set_hold(1500);
+    let body = as_user(0x51, json!({"ReferralHashBase58": code}));
+    let first = app.deso("jumio-begin", body.clone());
+    let second = async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let started = std::time::Instant::now();
+        let out = app.deso("jumio-begin", body.clone()).await;
+        (out, started.elapsed())
+    };
+    let ((s1, v1), ((s2, v2), waited)) = tokio::join!(first, second);
+    assert_eq!(s1, 200, "{v1}");
+    assert_eq!(s2, 503, "{v2}");
+    assert!(waited.as_millis() < 1_300, "gave up before the hold ended: {waited:?}");
+    proxy.proxy.set_hold(HOLD_MS);
+    let (s, v) = app.deso("jumio-begin", body).await;
+    assert_eq!(s, 200, "once free, the same begin answers: {v}");
+    assert_eq!(deso_public_key(0x51).len(), 55);
 }

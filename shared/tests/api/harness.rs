@@ -90,6 +90,8 @@ pub struct Setup {
     /// Through a conflict proxy holding each transaction's items this long.
     pub hold_ms: Option<u64>,
     pub retry_budget_ms: Option<u64>,
+    /// The public routes' budget, when it differs.
+    pub public_budget_ms: Option<u64>,
 }
 
 impl App {
@@ -144,9 +146,15 @@ impl App {
         let client = client(&calls, proxy.as_ref().map(|p| p.endpoint()).as_deref()).await;
         let net = unique("n");
         let budget = setup.retry_budget_ms.unwrap_or(20_000).to_string();
+        let public_budget = setup
+            .public_budget_ms
+            .map_or_else(|| budget.clone(), |b| b.to_string());
         let config = Config::from_lookup(|k| match k {
             "TABLE_NAME" => Some(TABLE.into()),
             "RETRY_BUDGET_MS" => Some(budget.clone()),
+            // Public routes keep a short budget in production; here races must end in answers,
+            // unless a test sets it.
+            "PUBLIC_RETRY_BUDGET_MS" => Some(public_budget.clone()),
             "DESO_NETWORK_ID" => Some(net.clone()),
             "DESO_PROGRAM_ID" => Some("p".into()),
             "SUPER_ADMIN_PUBLIC_KEYS" => Some(deso_public_key(SUPER_ADMIN)),
