@@ -9,4 +9,4 @@ trap './scripts/ddb-local.sh stop "$BENCH_DDB_PORT"' EXIT
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${BENCH_DDB_PORT}" AWS_REGION=us-east-1
 # DynamoDB Local accepts any credentials; these are placeholders, not secrets.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
-cargo bench -p shared --bench store_paths --bench capacity --bench big_move
+cargo bench -p shared --bench store_paths --bench capacity --bench big_move --bench admin_reads

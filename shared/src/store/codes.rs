@@ -374,23 +374,4 @@ impl Store {
         }
         Ok(tx)
     }
-
-    /// The users who joined through a code, oldest first.
-    pub async fn referred_users(&self, code: &ReferralCode) -> Result<Vec<String>, StoreError> {
-        let parts = (0..crate::domain::shards::EDGE_SHARDS).map(|s| {
-            let pk = keys::code_referrals_partition(code, s);
-            async move { self.query_partition(false, &pk, None).await }
-        });
-        let mut rows: Vec<(String, String)> = Vec::new();
-        for part in futures::future::try_join_all(parts).await? {
-            for item in part {
-                let (_, sk) = super::table::item_key(&item)?;
-                if let Some(u) = items::text(&item, "user") {
-                    rows.push((sk, u.to_owned()));
-                }
-            }
-        }
-        rows.sort();
-        Ok(rows.into_iter().map(|(_, u)| u).collect())
-    }
 }

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod check;
+pub mod code_pages;
 pub mod code_writes;
 pub mod codes;
 pub mod counts;

@@ -103,21 +103,26 @@ pub struct Page {
     pub last_sk: Option<String>,
 }
 
+/// BatchGetItem calls one read keeps in flight: a listing of thousands of codes does not open
+/// hundreds of connections at once.
+const BATCHES_AT_ONCE: usize = 8;
+
 impl Store {
-    /// Strongly consistent (or not) BatchGetItem of any number of keys, 100 per call, side by
-    /// side; DynamoDB's unprocessed keys are asked again.
+    /// Strongly consistent (or not) BatchGetItem of any number of keys, 100 per call, up to
+    /// `BATCHES_AT_ONCE` side by side; DynamoDB's unprocessed keys are asked again.
     pub async fn batch_get_with(
         &self,
         keys: &[Key],
         consistent: bool,
     ) -> Result<HashMap<Key, Item>, StoreError> {
         let keys = dedup(keys);
-        let chunks = keys
-            .chunks(100)
-            .map(|c| self.batch_get_chunk(c, consistent));
+        let chunks: Vec<&[Key]> = keys.chunks(100).collect();
         let mut out = HashMap::new();
-        for part in futures::future::try_join_all(chunks).await? {
-            out.extend(part);
+        for wave in chunks.chunks(BATCHES_AT_ONCE) {
+            let calls = wave.iter().map(|c| self.batch_get_chunk(c, consistent));
+            for part in futures::future::try_join_all(calls).await? {
+                out.extend(part);
+            }
         }
         Ok(out)
     }

@@ -929,3 +929,56 @@ async fn hostile_deso_input_never_gets_a_5xx() {
         }
     }
 }
+
+/// Only a user's first begin writes the code's shared counter shard: every later begin, for
+/// the same code or another, is one read and no write, so repeating a begin never contends on
+/// the code.
+#[tokio::test]
+async fn only_the_first_begin_writes() {
+    let app = App::new().await;
+    let code = create_hash(&app, OWNER, 100, 50, 0).await;
+    let other = create_hash(&app, 0x23, 1, 1, 0).await;
+    app.calls.reset();
+    let (s, v) = app
+        .deso(
+            "jumio-begin",
+            as_user(0x42, json!({"ReferralHashBase58": code})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        app.calls.count(),
+        3,
+        "read code and records, read link, write"
+    );
+    for hash in [&code, &other, &code] {
+        app.calls.reset();
+        let (s, v) = app
+            .deso(
+                "jumio-begin",
+                as_user(0x42, json!({"ReferralHashBase58": hash})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(app.calls.count(), 1, "a repeat begin only reads");
+    }
+    let repeats = (0..20).map(|_| {
+        app.deso(
+            "jumio-begin",
+            as_user(0x42, json!({"ReferralHashBase58": code})),
+        )
+    });
+    app.calls.reset();
+    for (s, v) in join_all(repeats).await {
+        assert_eq!(s, 200, "{v}");
+    }
+    assert_eq!(
+        app.calls.count(),
+        20,
+        "twenty concurrent repeats, twenty reads"
+    );
+    assert_eq!(
+        code_info(&info(&app, OWNER).await, &code)["Info"]["NumJumioAttempts"],
+        1
+    );
+}

@@ -1,5 +1,6 @@
 //! Integration tests: the real handlers, real API Gateway events, DynamoDB Local.
 
+mod admin_reads;
 mod harness;
 mod moves;
 

@@ -1,16 +1,21 @@
 //! POST /api/v0/admin/download-referral-csv
 //!
-//! Round trips: one Query of the network's code index, then BatchGetItems of the codes and
-//! their shards, 100 keys each, side by side.
+//! The network's codes, oldest first, up to `MAX_ROWS` rows (or `Limit`) or `MAX_BYTES` of
+//! answer; when it is cut there, `NextCursor` says where the next download starts. `Cursor`,
+//! `Limit` and `NextCursor` are Refnet extensions: DeSo's clients send neither and get the
+//! first part.
+//!
+//! Round trips per `PAGE` codes: one Query of the network's code index, then BatchGetItems of
+//! the codes and their shards, 100 keys each, a few at a time.
 
 use lambda_http::{Body, Error, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{admin, ok, AdminCred, Role};
+use super::{admin, ok, page_cursor, page_limit, AdminCred, Role};
 use crate::domain::referral_csv::{safe_cell, HEADER};
 use crate::domain::Code;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{encode_cursor, json_body, serve_deso, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -18,7 +23,18 @@ use crate::AppState;
 struct Download {
     #[serde(flatten)]
     cred: AdminCred,
+    #[serde(rename = "Cursor")]
+    cursor: String,
+    #[serde(rename = "Limit")]
+    limit: u64,
 }
+
+/// Rows of one answer: well inside Lambda's 6 MB response and API Gateway's 29 s.
+pub const MAX_ROWS: usize = 5_000;
+/// Bytes of CSV cells in one answer.
+pub const MAX_BYTES: usize = 4 << 20;
+/// Codes read per round.
+const PAGE: usize = 500;
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
     serve_deso(req, |req| run(state, req)).await
@@ -50,12 +66,32 @@ pub fn csv_row(c: &Code) -> Vec<String> {
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Download = json_body(&req, true)?;
     admin(&state.config, &body.cred, Role::SuperAdmin)?;
-    let items = state
-        .store
-        .network_code_items(&state.config.deso_network_id)
-        .await?;
-    let codes = state.store.with_totals(items).await?;
+    let net = &state.config.deso_network_id;
+    let max_rows = page_limit(body.limit, MAX_ROWS, "rows per download")?;
+    let scope = format!("deso-csv|{net}");
+    let mut after = page_cursor(&scope, &body.cursor)?;
     let mut rows = vec![HEADER.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-    rows.extend(codes.iter().map(csv_row));
-    Ok(ok(&json!({ "CSVRows": rows })))
+    let mut bytes = 0usize;
+    let next = loop {
+        let room = max_rows + 1 - rows.len();
+        let page = state
+            .store
+            .network_codes_page(net, after.as_deref(), room.min(PAGE))
+            .await?;
+        for c in &page.items {
+            let row = csv_row(c);
+            bytes += row.iter().map(|cell| cell.len() + 3).sum::<usize>();
+            rows.push(row);
+        }
+        match page.next {
+            Some(sk) if rows.len() > max_rows || bytes > MAX_BYTES => break Some(sk),
+            Some(sk) => after = Some(sk),
+            None => break None,
+        }
+    };
+    let mut answer = json!({ "CSVRows": rows });
+    if let Some(sk) = next {
+        answer["NextCursor"] = json!(encode_cursor(&scope, &sk));
+    }
+    Ok(ok(&answer))
 }

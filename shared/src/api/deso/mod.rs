@@ -126,6 +126,26 @@ pub(crate) fn hash(field: &str, raw: &str) -> Result<ReferralCode, ApiError> {
     })
 }
 
+/// A Refnet `Limit` extension: 0 (DeSo's clients send none) means `max`.
+pub(crate) fn page_limit(limit: u64, max: usize, what: &str) -> Result<usize, ApiError> {
+    match usize::try_from(limit) {
+        Ok(0) => Ok(max),
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(ApiError::bad_request(
+            "invalid_limit",
+            format!("Limit is 1 to {max} {what}"),
+        )),
+    }
+}
+
+/// A Refnet `Cursor` extension bound to `scope`: "" (DeSo's clients send none) is the start.
+pub(crate) fn page_cursor(scope: &str, cursor: &str) -> Result<Option<String>, ApiError> {
+    match cursor {
+        "" => Ok(None),
+        c => crate::http::decode_cursor(scope, c, |sk| !sk.is_empty() && sk.len() < 512).map(Some),
+    }
+}
+
 /// The four config fields of a code, as DeSo's admin routes send them.
 #[derive(Deserialize, Default)]
 #[serde(default)]
