@@ -1,6 +1,7 @@
 //! refnet-admin: table setup, networks and API keys, DeSo tokens, against DynamoDB Local or AWS.
 
 mod check;
+mod demo;
 mod deso;
 mod keys;
 mod template;
@@ -15,9 +16,12 @@ const USAGE: &str = "usage: refnet-admin <command>
   revoke-key <network_id> <key|->   delete an API key of the network (- reads it from stdin)
   rotate-key <network_id> <key|->   issue a new key for the network and delete the old one, in
                                     one transaction; prints the new key once
-  seed-demo                         local only: table, network 'demo', program 'default' and an
-                                    API key (REFNET_DEMO_API_KEY, 16+ characters, when set, else
-                                    a new one, printed)
+  seed-demo                         local only: table, network 'demo', program 'default', an
+                                    API key (REFNET_DEMO_API_KEY, 16+ characters, else
+                                    refnet-local-demo-key) and what the sample events name
+  events [--issued-at SECS] [FROM TO]
+                                    copy the events in FROM (events) to TO (.tools/events) with
+                                    their demo JWTs signed afresh, valid for 30 minutes
   check [network_id]                read the whole table (or one network's items) and verify the
                                     invariants: one referrer, no cycle, uplines, edges, counts,
                                     code totals, credits and the ledger; exits 1 on a violation
@@ -32,6 +36,7 @@ async fn main() -> ExitCode {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
         ["deso-jwt", rest @ ..] => deso::jwt(rest),
+        ["events", rest @ ..] => demo::events(rest),
         ["check", rest @ ..] => check::run(rest).await,
         ["template"] => {
             print!("{}", template::render());

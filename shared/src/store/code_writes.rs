@@ -84,10 +84,40 @@ impl Store {
         owner: &UserId,
         config: CodeConfig,
     ) -> Result<CreateOutcome, StoreError> {
+        self.insert_code(net, program, owner, config, None)
+            .await?
+            // Only a named code can be taken; a generated one is drawn again.
+            .ok_or_else(|| StoreError::Corrupt("generated code taken".into()))
+    }
+
+    /// A new code with the given text (the demo seed's); None when that code exists.
+    pub async fn create_named_code(
+        &self,
+        net: &NetworkId,
+        program: &ProgramId,
+        owner: &UserId,
+        config: CodeConfig,
+        code: &ReferralCode,
+    ) -> Result<Option<CreateOutcome>, StoreError> {
+        self.insert_code(net, program, owner, config, Some(code))
+            .await
+    }
+
+    async fn insert_code(
+        &self,
+        net: &NetworkId,
+        program: &ProgramId,
+        owner: &UserId,
+        config: CodeConfig,
+        named: Option<&ReferralCode>,
+    ) -> Result<Option<CreateOutcome>, StoreError> {
         self.retrying(|_| async move {
             let now = clock::now();
-            let code = Code::new(net, program, owner, config, &now)
+            let mut code = Code::new(net, program, owner, config, &now)
                 .map_err(|_| StoreError::Corrupt("entropy".into()))?;
+            if let Some(named) = named {
+                code.code = named.clone();
+            }
             let mut e = Expr::new();
             let exists = format!("attribute_exists({})", e.n(keys::PK));
             let mut tx = vec![
@@ -96,12 +126,18 @@ impl Store {
             ];
             tx.extend(self.new_code_items(&code)?);
             match self.transact(tx).await {
-                Ok(()) => Ok(Attempt::Done(CreateOutcome::Created(Box::new(code)))),
+                Ok(()) => Ok(Attempt::Done(Some(CreateOutcome::Created(Box::new(code))))),
                 Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
-                    Ok(Attempt::Done(CreateOutcome::ProgramNotFound))
+                    Ok(Attempt::Done(Some(CreateOutcome::ProgramNotFound)))
                 }
                 Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 1) => {
-                    Ok(Attempt::Done(CreateOutcome::OwnerBanned))
+                    Ok(Attempt::Done(Some(CreateOutcome::OwnerBanned)))
+                }
+                // A generated code that collided is drawn again; a named one stays taken.
+                Err(TxError::Cancelled(r))
+                    if named.is_some() && TxError::condition_failed(&r, 2) =>
+                {
+                    Ok(Attempt::Done(None))
                 }
                 Err(e) => e.retry(),
             }

@@ -169,6 +169,18 @@ impl Store {
             .transpose()
     }
 
+    /// Records `job` unless one with its id exists; false when it does.
+    pub async fn insert_job(&self, job: &JobItem) -> Result<bool, StoreError> {
+        let mut e = Expr::new();
+        let absent = format!("attribute_not_exists({})", e.n(keys::PK));
+        let put = self.tx_put(self.job_item(job)?, Some(&absent), &e, false)?;
+        match self.transact(vec![put]).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Cancelled(_)) => Ok(false),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
     /// Writes `job` one version on, if nobody else moved it since `job.version`. False when
     /// somebody did: the caller reads it again.
     pub async fn save_job(&self, job: &mut JobItem) -> Result<bool, StoreError> {

@@ -9,6 +9,7 @@ mod concurrency;
 mod connections;
 mod contention;
 mod deso;
+mod deso_frontend;
 mod programs;
 mod robustness;
 mod security;
