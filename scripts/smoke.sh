@@ -11,22 +11,10 @@ export TABLE_NAME=refnet-smoke DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST
 export REFNET_DEMO_API_KEY=$KEY
 export SUPER_ADMIN_PUBLIC_KEYS=BC1YLiv5upLZa6CeDbqey6uj1sTLia94HTKJrB4b16AhEyWU39sEv7u
 cargo build -q --workspace --bins
-./target/debug/refnet-admin create-table >/dev/null
-
-# The poller reads from the stream's tip: it starts before the seed writes what it must count.
-./target/debug/stream-poller "http://127.0.0.1:${PORT}" >.tools/smoke-poller.log 2>&1 &
-poller_pid=$!
-.venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" \
-  --concurrency 4 --ignore-changes >.tools/smoke-watch.log 2>&1 &
-watch_pid=$!
+# shellcheck source=scripts/stack.sh
+. scripts/stack.sh
 trap 'kill "$watch_pid" "$poller_pid" 2>/dev/null || true; wait "$watch_pid" "$poller_pid" 2>/dev/null || true' EXIT
-./target/debug/refnet-admin seed-demo >/dev/null
-
-API="http://127.0.0.1:${PORT}"
-for _ in $(seq 1 120); do
-  curl -s -o /dev/null "$API/networks/demo/connections" && break
-  sleep 1
-done
+start_stack .tools/smoke
 
 fails=0
 check() { # name, expected status, curl args...

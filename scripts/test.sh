@@ -19,6 +19,8 @@ export AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 ./scripts/smoke.sh
+# On a DynamoDB Local of its own: killed mid-burst, restarted, then slow.
+./scripts/faults.sh
 
 .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: template.yaml passed"

@@ -1,7 +1,7 @@
 //! Request and response plumbing shared by every endpoint: bodies, path and query
 //! parameters, the error format and cursors.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -144,25 +144,35 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
 }
 
 /// Runs a Connections API endpoint: every outcome becomes a response.
-pub async fn serve<F, Fut>(req: Request, f: F) -> Result<Response<Body>, lambda_http::Error>
+pub async fn serve<F, Fut>(
+    budget: Duration,
+    req: Request,
+    f: F,
+) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,
 {
-    serve_as(req, f, ApiError::into_response).await
+    serve_as(budget, req, f, ApiError::into_response).await
 }
 
 /// Runs a DeSo-compatible endpoint: errors take DeSo's format.
-pub async fn serve_deso<F, Fut>(req: Request, f: F) -> Result<Response<Body>, lambda_http::Error>
+pub async fn serve_deso<F, Fut>(
+    budget: Duration,
+    req: Request,
+    f: F,
+) -> Result<Response<Body>, lambda_http::Error>
 where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Result<Response<Body>, ApiError>>,
 {
-    serve_as(req, f, ApiError::into_deso_response).await
+    serve_as(budget, req, f, ApiError::into_deso_response).await
 }
 
-/// Every outcome becomes a response, and one log line says how it went.
+/// Every outcome becomes a response, and one log line says how it went. No request runs past
+/// `budget` (the route's retry budget): a slow or unreachable store answers 503 in time.
 async fn serve_as<F, Fut>(
+    budget: Duration,
     req: Request,
     f: F,
     render: fn(ApiError) -> Response<Body>,
@@ -180,7 +190,15 @@ where
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %request_id);
     let _enter = span.enter();
-    let resp = match f(req).await {
+    let outcome = tokio::time::timeout(budget, f(req))
+        .await
+        .unwrap_or_else(|_| {
+            tracing::warn!("the request ran out of its budget");
+            Err(ApiError::unavailable(
+                "the store is slow or unreachable; retry shortly",
+            ))
+        });
+    let resp = match outcome {
         Ok(r) => r,
         Err(e) => {
             if e.status.is_client_error() {

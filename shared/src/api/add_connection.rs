@@ -24,7 +24,7 @@ struct AddConnection {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |req| run(state, req)).await
+    serve(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {

@@ -26,7 +26,7 @@ struct ChangeReferrer {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |req| run(state, req)).await
+    serve(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {

@@ -13,7 +13,7 @@ use crate::{auth, AppState};
 const PATH: &str = "/networks/{network_id}/jobs/{job_id}";
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |req| run(state, req)).await
+    serve(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 fn job_id(raw: &str) -> Result<&str, ApiError> {

@@ -23,7 +23,7 @@ use crate::{auth, clock, AppState};
 const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}";
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |req| run(state, req)).await
+    serve(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 /// A cursor's positions, one per edge shard, each checked to be an edge of the listing.

@@ -12,7 +12,7 @@ use crate::{auth, AppState};
 const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}/referrer";
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(req, |req| run(state, req)).await
+    serve(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {

@@ -194,7 +194,12 @@ impl Store {
         let start = Instant::now();
         let mut n = 0u32;
         loop {
-            if let Attempt::Done(v) = attempt(n).await? {
+            // No attempt outlives the budget: a slow store answers 503 in time, not later.
+            let left = self.retry_budget.saturating_sub(start.elapsed());
+            let step = tokio::time::timeout(left, attempt(n))
+                .await
+                .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+            if let Attempt::Done(v) = step? {
                 return Ok(v);
             }
             n += 1;

@@ -10,7 +10,8 @@
 //! - it counts, per item, the transactions that included it.
 //!
 //! `GET /__proxy/stats` answers the counts, `POST /__proxy/reset` clears them and
-//! `POST /__proxy/hold?ms=N` sets the hold.
+//! `POST /__proxy/hold?ms=N` sets the hold; `POST /__proxy/delay?ms=N` delays every DynamoDB
+//! request by N ms before it is passed on (a slow store, for fault tests).
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -44,6 +45,7 @@ struct Tally {
 pub struct Proxy {
     upstream: String,
     hold_ms: AtomicU64,
+    delay_ms: AtomicU64,
     held: Mutex<HashSet<String>>,
     tally: Mutex<Tally>,
     http: Http,
@@ -206,21 +208,30 @@ impl Proxy {
                     self.reset();
                     ok_json(json!({}))
                 }
-                "hold" => {
+                "hold" | "delay" => {
                     let ms = req
                         .uri()
                         .query()
                         .and_then(|q| q.strip_prefix("ms="))
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(20);
-                    self.set_hold(ms);
-                    ok_json(json!({"hold_ms": ms}))
+                    if cmd == "hold" {
+                        self.set_hold(ms);
+                        ok_json(json!({"hold_ms": ms}))
+                    } else {
+                        self.delay_ms.store(ms, Ordering::Relaxed);
+                        ok_json(json!({"delay_ms": ms}))
+                    }
                 }
                 _ => error(
                     "UnknownOperationException",
                     json!({"message": "unknown proxy command"}),
                 ),
             });
+        }
+        let delay = self.delay_ms.load(Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
         }
         let target = req
             .headers()
@@ -331,6 +342,7 @@ pub async fn start(listen: SocketAddr, upstream: &str, hold_ms: u64) -> Result<H
     let proxy = Arc::new(Proxy {
         upstream: upstream.trim_end_matches('/').to_owned(),
         hold_ms: AtomicU64::new(hold_ms),
+        delay_ms: AtomicU64::new(0),
         held: Mutex::new(HashSet::new()),
         tally: Mutex::new(Tally::default()),
         http: Client::builder(TokioExecutor::new()).build_http(),

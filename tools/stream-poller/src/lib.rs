@@ -24,6 +24,9 @@ pub struct Poller {
     arn: Option<String>,
     /// Open shards and where each stands; None once a shard is closed and read.
     shards: HashMap<String, Option<String>>,
+    /// Per shard, the last record read: where reading resumes when an iterator is lost (the
+    /// store restarted), as an event source mapping resumes from its checkpoint.
+    checkpoints: HashMap<String, String>,
 }
 
 impl Poller {
@@ -42,6 +45,7 @@ impl Poller {
             table: table.to_owned(),
             arn: None,
             shards: HashMap::new(),
+            checkpoints: HashMap::new(),
         };
         p.refresh(ShardIteratorType::Latest).await?;
         Ok(p)
@@ -103,16 +107,26 @@ impl Poller {
             let Some(Some(it)) = self.shards.get(&id).cloned() else {
                 continue;
             };
-            let got = self
+            let got = match self
                 .streams
                 .get_records()
                 .shard_iterator(it)
                 .limit(1000)
                 .send()
-                .await?;
+                .await
+            {
+                Ok(got) => got,
+                Err(e) => {
+                    self.resume(&arn, &id).await?;
+                    return Err(e.into());
+                }
+            };
             self.shards
                 .insert(id.clone(), got.next_shard_iterator().map(str::to_owned));
             let records = got.records();
+            if let Some(seq) = records.last().and_then(|r| r.dynamodb()?.sequence_number()) {
+                self.checkpoints.insert(id.clone(), seq.to_owned());
+            }
             for (function, prefix) in STREAM_FUNCTIONS {
                 let batch: Vec<Value> = records
                     .iter()
@@ -128,6 +142,27 @@ impl Poller {
             }
         }
         Ok(out)
+    }
+}
+
+impl Poller {
+    /// A fresh iterator for shard `id`, after its checkpoint (from the tip without one).
+    async fn resume(&mut self, arn: &str, id: &str) -> Result<(), BoxError> {
+        let req = self
+            .streams
+            .get_shard_iterator()
+            .stream_arn(arn)
+            .shard_id(id);
+        let req = match self.checkpoints.get(id) {
+            Some(seq) => req
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(seq),
+            None => req.shard_iterator_type(ShardIteratorType::Latest),
+        };
+        let it = req.send().await?;
+        self.shards
+            .insert(id.to_owned(), it.shard_iterator().map(str::to_owned));
+        Ok(())
     }
 }
 

@@ -37,7 +37,7 @@ pub const MAX_BYTES: usize = 4 << 20;
 const PAGE: usize = 500;
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 /// One CSV row of a code, in HEADER's order. Refnet keeps no usernames.

@@ -20,7 +20,7 @@ struct Read {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {

@@ -45,7 +45,7 @@ struct Query {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 fn users_json(users: Vec<String>) -> Vec<Value> {

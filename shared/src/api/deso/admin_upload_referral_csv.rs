@@ -17,7 +17,7 @@ use crate::AppState;
 pub const MAX_UPLOAD: usize = 1024 * 1024;
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 fn bad(message: impl Into<String>) -> ApiError {

@@ -20,7 +20,7 @@ struct HashQuery {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.public_retry_budget, req, |req| run(state, req)).await
 }
 
 /// The viewer's country: CF-IPCountry, else CloudFront-Viewer-Country.

@@ -10,7 +10,7 @@ use crate::http::{serve_deso, ApiError};
 use crate::AppState;
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }
 
 async fn run(state: &AppState, _req: Request) -> Result<Response<Body>, ApiError> {

@@ -35,7 +35,7 @@ struct Begin {
 }
 
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(req, |req| run(state, req)).await
+    serve_deso(state.config.public_retry_budget, req, |req| run(state, req)).await
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {

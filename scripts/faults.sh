@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Faults over real HTTP, on a DynamoDB Local of this test's own (its own port and data):
+#  1. killed with SIGKILL in the middle of a burst of links, credits and code creations: every
+#     answer is 2xx, 409, or a JSON 503 with Retry-After, none past the retry budget;
+#  2. restarted on the same data: the same functions (not restarted) answer again, and
+#     refnet-admin check finds no violation;
+#  3. slow: a proxy delays every DynamoDB answer past the SDK's timeouts: 503 within the budget,
+#     and the checker still finds nothing half-written.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DDB=${FAULT_DDB_PORT:-8950}
+PROXY=${FAULT_PROXY_PORT:-8951}
+PORT=${FAULT_PORT:-9150}
+DATA=.tools/faults-db
+BUDGET_MS=4000
+# An answer may take the budget plus the emulator's own hop; never an SDK timeout more.
+LIMIT_S=5.5
+rm -rf "$DATA" .tools/faults
+mkdir -p .tools/faults
+
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${PROXY}"
+export TABLE_NAME=refnet-faults DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST_LOG=warn
+export RETRY_BUDGET_MS=$BUDGET_MS PUBLIC_RETRY_BUDGET_MS=2000
+export SUPER_ADMIN_PUBLIC_KEYS=BC1YLiv5upLZa6CeDbqey6uj1sTLia94HTKJrB4b16AhEyWU39sEv7u
+KEY=refnet-local-demo-key
+
+./scripts/ddb-local.sh start "$DDB" "$DATA"
+# The proxy stays up while DynamoDB Local dies and comes back, as a network path would.
+./target/debug/conflict-proxy "$PROXY" "http://127.0.0.1:${DDB}" 0 >.tools/faults/proxy.log 2>&1 &
+proxy_pid=$!
+watch_pid="" poller_pid=""
+cleanup() {
+  kill "$proxy_pid" ${watch_pid:+"$watch_pid"} ${poller_pid:+"$poller_pid"} 2>/dev/null || true
+  ./scripts/ddb-local.sh stop "$DDB"
+}
+trap cleanup EXIT
+sleep 0.5
+# shellcheck source=scripts/stack.sh
+. scripts/stack.sh
+start_stack .tools/faults/stack
+
+fails=0
+fail() { echo "faults FAIL: $*"; fails=$((fails + 1)); }
+A="Authorization: Bearer $KEY"
+
+# DeSo credentials: the demo admin, and 40 users of their own seeds.
+jwt() { ./target/debug/refnet-admin deso-jwt "$(printf "$1%.0s" $(seq 32))" 600; }
+{
+  echo "{\"admin\": $(jwt a1 | sed 's/PublicKeyBase58Check/key/; s/JWT/jwt/'), \"users\": ["
+  for i in $(seq 16 55); do
+    [ "$i" = 16 ] || echo ","
+    jwt "$(printf '%02x' "$i")" | sed 's/PublicKeyBase58Check/key/; s/JWT/jwt/'
+  done
+  echo "]}"
+} >.tools/faults/users.json
+
+# Every function started once, so the burst below runs at speed when the kill lands.
+python3 scripts/burst.py "$API" warm .tools/faults/users.json 120 --no-5xx || fail "warm-up"
+
+# 1. SIGKILL in the middle of a burst.
+BURST_SIGNAL=.tools/faults/started python3 scripts/burst.py "$API" kill .tools/faults/users.json "$LIMIT_S" &
+burst_pid=$!
+for _ in $(seq 1 300); do [ -f .tools/faults/started ] && break; sleep 0.05; done
+kill -9 "$(cat .tools/ddb-${DDB}.pid)"
+wait "$burst_pid" || fail "SIGKILL mid-burst"
+python3 -c 'import json,sys; g=json.load(open(".tools/faults/kill.json")); sys.exit(0 if any(x["status"]==503 for x in g) and any(200<=x["status"]<300 for x in g) else 1)' ||
+  fail "the kill did not land mid-burst (no 2xx, or no 503)"
+
+# 2. Restart on the same data; the same function processes answer again.
+./scripts/ddb-local.sh start "$DDB" "$DATA" 2>/dev/null
+recovered=""
+for _ in $(seq 1 30); do
+  s=$(curl -s -o /dev/null -w '%{http_code}' -H "$A" "$API/networks/demo/connections")
+  if [ "$s" = 200 ]; then recovered=1; break; fi
+  sleep 1
+done
+if [ -n "$recovered" ]; then echo "faults ok: the functions answer again after the restart"; else fail "no recovery after the restart"; fi
+python3 scripts/burst.py "$API" restarted .tools/faults/users.json "$LIMIT_S" --no-5xx || fail "after the restart"
+
+# 3. Slow DynamoDB: every request delayed past the SDK's attempt timeout (3 s).
+curl -s -X POST "http://127.0.0.1:${PROXY}/__proxy/delay?ms=3500" >/dev/null
+python3 scripts/burst.py "$API" slow .tools/faults/users.json "$LIMIT_S" --only-503 || fail "slow DynamoDB"
+curl -s -X POST "http://127.0.0.1:${PROXY}/__proxy/delay?ms=0" >/dev/null
+
+# Every invariant, once the writes the slow burst abandoned have landed and the counts settled.
+checked=""
+for _ in $(seq 1 30); do
+  if ./target/debug/refnet-admin check >.tools/faults/check.log 2>&1; then checked=1; break; fi
+  sleep 1
+done
+if [ -n "$checked" ]; then echo "faults ok: refnet-admin check: $(tail -1 .tools/faults/check.log)"; else
+  fail "refnet-admin check"; cat .tools/faults/check.log
+fi
+[ "$fails" = 0 ]
