@@ -14,8 +14,8 @@ PROXY=${FAULT_PROXY_PORT:-8951}
 PORT=${FAULT_PORT:-9150}
 DATA=.tools/faults-db
 BUDGET_MS=4000
-# An answer may take the budget plus the emulator's own hop; never an SDK timeout more.
-LIMIT_S=5.5
+# An answer may take the budget plus one DynamoDB call's timeout (3 s), and the emulator's hop.
+LIMIT_S=8
 rm -rf "$DATA" .tools/faults
 mkdir -p .tools/faults
 

@@ -170,7 +170,8 @@ where
 }
 
 /// Every outcome becomes a response, and one log line says how it went. No request runs past
-/// `budget` (the route's retry budget): a slow or unreachable store answers 503 in time.
+/// `budget` (the route's retry budget) plus one call's timeout: a slow or unreachable store
+/// answers 503 in time, while a call already under way may finish.
 async fn serve_as<F, Fut>(
     budget: Duration,
     req: Request,
@@ -190,7 +191,7 @@ where
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", request_id = %request_id);
     let _enter = span.enter();
-    let outcome = tokio::time::timeout(budget, f(req))
+    let outcome = tokio::time::timeout(budget + crate::ATTEMPT_TIMEOUT, f(req))
         .await
         .unwrap_or_else(|_| {
             tracing::warn!("the request ran out of its budget");

@@ -46,13 +46,16 @@ impl AppState {
     }
 }
 
+/// The longest one DynamoDB call may take: a request ends within its retry budget plus this.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// SDK settings: short timeouts so an unreachable DynamoDB becomes a prompt 503.
 pub async fn sdk_config() -> aws_sdk_dynamodb::Config {
     let shared = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
-                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
                 .operation_timeout(Duration::from_secs(8))
                 .build(),
         )

@@ -194,12 +194,7 @@ impl Store {
         let start = Instant::now();
         let mut n = 0u32;
         loop {
-            // No attempt outlives the budget: a slow store answers 503 in time, not later.
-            let left = self.retry_budget.saturating_sub(start.elapsed());
-            let step = tokio::time::timeout(left, attempt(n))
-                .await
-                .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
-            if let Attempt::Done(v) = step? {
+            if let Attempt::Done(v) = attempt(n).await? {
                 return Ok(v);
             }
             n += 1;
