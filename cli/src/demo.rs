@@ -25,8 +25,9 @@ pub const CREDITED_SEED: u8 = 0xc3;
 const SEEDS: [u8; 3] = [ADMIN_SEED, USER_SEED, CREDITED_SEED];
 const DEMO_CODE: &str = "ReFnetD1";
 const DEMO_JOB: &str = "DemoJob1111111111";
-/// Fresh event JWTs live this long: within the admin routes' cap.
-const EVENT_JWT_TTL_SECS: u64 = 1800;
+/// Fresh event JWTs live as long as a DeSo session token (`sign::session_jwt`): within the
+/// admin routes' cap.
+const EVENT_JWT_TTL_SECS: u64 = 30 * 60;
 
 fn signing_key(seed: u8) -> Result<k256::ecdsa::SigningKey, String> {
     k256::ecdsa::SigningKey::from_slice(&[seed; 32]).map_err(|_| "bad demo seed".to_owned())
@@ -206,11 +207,7 @@ pub fn resign(text: &str, at: u64) -> Result<(String, usize), String> {
         let token = &rest[i..i + len];
         match signer(token)? {
             Some(seed) => {
-                out.push_str(&sign::jwt(
-                    &signing_key(seed)?,
-                    &serde_json::json!({"alg": "ES256", "typ": "JWT"}),
-                    &serde_json::json!({"iat": at, "exp": at + EVENT_JWT_TTL_SECS}),
-                ));
+                out.push_str(&sign::session_jwt(&signing_key(seed)?, at));
                 n += 1;
             }
             None => out.push_str(token),
