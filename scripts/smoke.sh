@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 PORT=${SMOKE_PORT:-9100}
 # The demo key and admin the sample events carry (seed a1; local endpoints only).
 KEY=refnet-local-demo-key
-export TABLE_NAME=refnet-smoke DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST_LOG=warn
+export TABLE_NAME=refnet-smoke DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default
+# Each request logs one "request done" line: fuzz.sh counts them.
+export RUST_LOG=warn,shared::http=info
 export REFNET_DEMO_API_KEY=$KEY
 export SUPER_ADMIN_PUBLIC_KEYS=BC1YLiv5upLZa6CeDbqey6uj1sTLia94HTKJrB4b16AhEyWU39sEv7u
 cargo build -q --workspace --bins
@@ -89,7 +91,12 @@ for ev in .tools/events/*.json; do
   esac
 done
 
-# Every invariant, over everything the smoke test wrote, once the counts have settled.
+# Schemathesis over the whole spec, on this stack.
+if ./scripts/fuzz.sh "$API" .tools/smoke-watch.log; then echo "smoke ok: fuzz"; else
+  echo "smoke FAIL: fuzz (report in .tools/fuzz)"; fails=$((fails + 1))
+fi
+
+# Every invariant, over everything the smoke test and the fuzzer wrote, once counts settle.
 checked=""
 for _ in $(seq 1 20); do
   if ./target/debug/refnet-admin check >.tools/smoke-check.log 2>&1; then checked=1; break; fi

@@ -25,6 +25,8 @@ export AWS_SECRET_ACCESS_KEY=local
 .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: template.yaml passed"
 .venv/bin/openapi-spec-validator openapi.yaml
+# Every example in the spec, and every sample event, validates against its schema.
+.venv/bin/python scripts/spec_examples.py
 
 log=$(mktemp)
 set +e

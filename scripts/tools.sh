@@ -7,6 +7,9 @@ DDB_NPM_VERSION=10.3.0
 CARGO_LAMBDA_VERSION=1.9.2
 CFN_LINT_VERSION=1.58.0
 OPENAPI_VALIDATOR_VERSION=0.9.0
+SCHEMATHESIS_VERSION=4.32.5
+HYPOTHESIS_VERSION=6.170.15
+BASE58_VERSION=2.1.1
 
 if ! command -v java >/dev/null 2>&1; then
   echo "installing Java (openjdk-17-jre-headless)" >&2
@@ -28,4 +31,12 @@ if [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .ven
   .venv/bin/pip install -q --disable-pip-version-check \
     "cargo-lambda==${CARGO_LAMBDA_VERSION}" "cfn-lint==${CFN_LINT_VERSION}" \
     "openapi-spec-validator==${OPENAPI_VALIDATOR_VERSION}"
+fi
+
+# The fuzzer in a venv of its own: its jsonschema pins differ from cfn-lint's.
+if [ ! -x .tools/schemathesis/bin/st ]; then
+  echo "installing schemathesis into .tools/schemathesis" >&2
+  python3 -m venv .tools/schemathesis
+  .tools/schemathesis/bin/pip install -q --disable-pip-version-check \
+    "schemathesis==${SCHEMATHESIS_VERSION}" "hypothesis==${HYPOTHESIS_VERSION}" "base58==${BASE58_VERSION}"
 fi

@@ -257,13 +257,16 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, empty_ok: bool) -> Result<T
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
     })?;
-    if !value.is_object() {
+    let serde_json::Value::Object(mut fields) = value else {
         return Err(ApiError::bad_request(
             "invalid_body",
             "the body must be a JSON object",
         ));
-    }
-    serde_json::from_value(value)
+    };
+    // A null field is an absent one, on both API families (Go's decoder, which DeSo's clients
+    // were written against, leaves the zero value).
+    fields.retain(|_, v| !v.is_null());
+    serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")))
 }
 

@@ -63,12 +63,16 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             ))
         }
     };
-    let referrer = match (&change, body.referrer.as_deref()) {
-        (Change::Create, Some(r)) if !r.trim().is_empty() => Some(parse_referrer(
-            state,
-            r,
-            body.referral_program_id.as_deref(),
-        )?),
+    // Checked whenever it is sent, even where it goes unused: a bad field is never ignored.
+    let program = match body.referral_program_id.as_deref() {
+        None | Some("") => None,
+        Some(p) => Some(ProgramId::try_from(p).map_err(|e| {
+            ApiError::bad_request("invalid_program_id", format!("referral_program_id: {e}"))
+        })?),
+    };
+    // Only create_user uses a referrer, but every change checks one that is sent.
+    let referrer = match body.referrer.as_deref() {
+        Some(r) if !r.trim().is_empty() => Some(parse_referrer(state, r, program)?),
         _ => None,
     };
     let metadata = metadata_string(body.metadata)?;
@@ -93,7 +97,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
 fn parse_referrer(
     state: &AppState,
     raw: &str,
-    program: Option<&str>,
+    program: Option<ProgramId>,
 ) -> Result<Referrer, ApiError> {
     let looks_like_user = raw.contains('@') || raw.trim().len() > crate::domain::ids::CODE_LEN;
     if looks_like_user {
@@ -103,9 +107,6 @@ fn parse_referrer(
                 "missing_referral_program_id",
                 "referral_program_id is required when referrer is a user",
             )
-        })?;
-        let prog = ProgramId::try_from(prog).map_err(|e| {
-            ApiError::bad_request("invalid_program_id", format!("referral_program_id: {e}"))
         })?;
         return Ok(Referrer::User(who, prog));
     }

@@ -495,7 +495,8 @@ async fn begin_then_credit_exactly_once() {
             "admin/jumio-callback",
             as_admin(
                 SUPER_ADMIN,
-                json!({"PublicKeyBase58Check": deso_public_key(joiner)}),
+                // null is absent, as Go decodes it
+                json!({"PublicKeyBase58Check": deso_public_key(joiner), "CountryAlpha3": null, "Username": null}),
             ),
         )
         .await;

@@ -160,6 +160,23 @@ async fn bad_bodies() {
             json!({"user": "a@x.io", "status_change": "create_user", "referrer": 7}),
             "invalid_body",
         ),
+        // a bad program id is refused even when no referrer would use it
+        (
+            json!({"user": "a@x.io", "status_change": "create_user", "referral_program_id": "no such!"}),
+            "invalid_program_id",
+        ),
+        (
+            json!({"user": "a@x.io", "status_change": "ban", "referral_program_id": " p"}),
+            "invalid_program_id",
+        ),
+        (
+            json!({"user": "a@x.io", "status_change": "ban", "referrer": "b@x.io"}),
+            "missing_referral_program_id",
+        ),
+        (
+            json!({"user": "a@x.io", "status_change": "revoke_invite", "referrer": "abc"}),
+            "invalid_referrer",
+        ),
     ] {
         let (s, v) = status(&app, body.clone()).await;
         assert_eq!(
@@ -168,6 +185,23 @@ async fn bad_bodies() {
             "{body}"
         );
     }
+}
+
+#[tokio::test]
+async fn null_fields_are_absent_ones() {
+    let app = App::new().await;
+    let (s, v) = status(
+        &app,
+        json!({"user": "n@x.io", "status_change": "create_user", "referrer": null,
+               "referral_program_id": null, "send_email": null, "metadata": null}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = status(&app, json!({"user": null, "status_change": "ban"})).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (400, Some("invalid_body"))
+    );
 }
 
 #[tokio::test]
