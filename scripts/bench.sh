@@ -10,3 +10,5 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${BENCH_DDB_PORT}" AWS_REGION
 # DynamoDB Local accepts any credentials; these are placeholders, not secrets.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 cargo bench -p shared --bench store_paths --bench capacity --bench big_move --bench admin_reads
+# Ten minutes of steady mixed load over HTTP: errors, latency drift, RSS (scripts/soak.sh).
+./scripts/soak.sh

@@ -42,13 +42,16 @@ def call(what, method, url, body, bearer):
         is_json = True
     except ValueError:
         is_json = False
-    return {
+    got = {
         "what": what,
         "status": status,
         "secs": secs,
         "retry_after": headers.get("retry-after") is not None,
         "json": is_json,
     }
+    if status >= 400:
+        got["body"] = raw[:200].decode(errors="replace")
+    return got
 
 
 def requests(api, tag, creds):
