@@ -36,7 +36,7 @@ fi
 seed() { printf "$1%.0s" $(seq 32); }
 FUZZ_ADMIN=$(./target/debug/refnet-admin deso-jwt "$(seed a1)" 3600)
 FUZZ_USER=$(./target/debug/refnet-admin deso-jwt "$(seed b2)" 3600)
-export FUZZ_ADMIN FUZZ_USER PYTHONPATH=scripts SCHEMATHESIS_HOOKS=fuzz_hooks
+export FUZZ_ADMIN FUZZ_USER PYTHONPATH=scripts SCHEMATHESIS_HOOKS=fuzz_hooks FUZZ_WATCH_LOG=$WATCH_LOG
 report=.tools/fuzz
 rm -rf "$report"
 # One worker: Python 3.11's ast.parse is not thread-safe, and Hypothesis calls it.

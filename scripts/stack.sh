@@ -8,7 +8,7 @@ start_stack() {
   ./target/debug/stream-poller "http://127.0.0.1:${PORT}" >"${logs}-poller.log" 2>&1 &
   poller_pid=$!
   .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" \
-    --concurrency 4 --ignore-changes >"${logs}-watch.log" 2>&1 &
+    --concurrency "${WATCH_CONCURRENCY:-4}" --ignore-changes >"${logs}-watch.log" 2>&1 &
   watch_pid=$!
   ./target/debug/refnet-admin seed-demo >/dev/null
   API="http://127.0.0.1:${PORT}"
