@@ -1,4 +1,4 @@
-.PHONY: dev test sam-build bench bench-scale
+.PHONY: dev test sam-build check-artifacts bench bench-scale
 
 # The local stack on http://127.0.0.1:9000 (DynamoDB Local, table, demo network, all routes).
 dev:
@@ -8,9 +8,19 @@ dev:
 test:
 	./scripts/test.sh
 
-# `sam build` offline, with aws-sam-cli and cargo-lambda in one venv first on PATH.
+# `sam build` offline, with aws-sam-cli and cargo-lambda in one venv first on PATH, then
+# check-artifacts.
 sam-build:
 	./scripts/sam-build.sh
+
+# Each .aws-sam/build/*/bootstrap on its sample event, behind a stand-in Runtime API.
+check-artifacts:
+	./scripts/check-artifacts.sh
+
+# sam build's makefile method (BuildMethod: makefile), once per function: the first builds every
+# function in one cargo invocation, the others find it built; each copies its own bootstrap.
+build-%:
+	./scripts/lambda-build.sh "$*" "$(ARTIFACTS_DIR)"
 
 # Latency ratios and calls of the hot store paths on DynamoDB Local (release build).
 bench:

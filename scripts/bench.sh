@@ -12,3 +12,5 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 cargo bench -p shared --bench store_paths --bench capacity --bench big_move --bench admin_reads
 # Ten minutes of steady mixed load over HTTP: errors, latency drift, RSS (scripts/soak.sh).
 ./scripts/soak.sh
+# Cold starts and warm latency of the release binaries against two floors (scripts/init-bench.sh).
+./scripts/init-bench.sh

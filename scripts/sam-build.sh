@@ -16,3 +16,4 @@ sam validate --lint
 start=$(date +%s)
 sam build --beta-features "$@"
 echo "sam build took $(( $(date +%s) - start )) s" >&2
+./scripts/check-artifacts.sh

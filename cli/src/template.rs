@@ -163,7 +163,8 @@ fn common(out: &mut String, function: &str, description: &str) {
     let id = logical_id(function);
     let _ = writeln!(out, "  {id}:");
     let _ = writeln!(out, "    Type: AWS::Serverless::Function");
-    let _ = writeln!(out, "    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {function}");
+    // One cargo build serves every function: the Makefile's build-% rule (lambda-build.sh).
+    let _ = writeln!(out, "    Metadata:\n      BuildMethod: makefile");
     let _ = writeln!(
         out,
         "    Properties:\n      CodeUri: ./\n      Description: {description}"

@@ -32,22 +32,32 @@ pub struct Gateway {
     requests: AtomicU64,
 }
 
-/// Listens on `listen` (127.0.0.1); the functions come from `bin_dir`, `instances` processes
-/// each, started on first use. Returns the bound address.
+/// Listens on `listen` (127.0.0.1); the functions of the routes and the stream consumers come
+/// from `bin_dir`, `instances` processes each, started on first use. Returns the bound address.
 pub async fn start(
     listen: SocketAddr,
     bin_dir: PathBuf,
     instances: usize,
 ) -> Result<SocketAddr, BoxError> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
     let names = shared::routes::ROUTES
         .iter()
         .map(|r| r.function)
         .chain(shared::routes::STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
+    Ok(start_with(listen, bin_dir, instances, names).await?.0)
+}
+
+/// [`start`] for the functions named, with the host that runs them.
+pub async fn start_with(
+    listen: SocketAddr,
+    bin_dir: PathBuf,
+    instances: usize,
+    names: impl IntoIterator<Item = &'static str>,
+) -> Result<(SocketAddr, Arc<Host>), BoxError> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
     let host = Host::new(bin_dir, format!("http://{addr}"), instances, names);
     let gw = Arc::new(Gateway {
-        host,
+        host: host.clone(),
         requests: AtomicU64::new(0),
     });
     tokio::spawn(async move {
@@ -67,7 +77,7 @@ pub async fn start(
             });
         }
     });
-    Ok(addr)
+    Ok((addr, host))
 }
 
 fn respond((status, headers, body): Answer) -> Response<Full<Bytes>> {

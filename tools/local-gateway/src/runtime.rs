@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use tokio::process::Command;
@@ -27,7 +27,18 @@ struct Invocation {
 struct Function {
     queue: mpsc::UnboundedSender<Invocation>,
     next: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
-    started: std::sync::Once,
+    life: Mutex<Life>,
+    /// Bumped to stop the running processes.
+    stop: tokio::sync::watch::Sender<u64>,
+}
+
+/// When the function's processes started and first asked for work: its init, as a benchmark
+/// reads it.
+#[derive(Clone, Debug, Default)]
+pub struct Life {
+    pub started: Option<Instant>,
+    pub first_poll: Option<Instant>,
+    pub pids: Vec<u32>,
 }
 
 /// The functions of one bin directory, each started on its first invocation.
@@ -58,7 +69,8 @@ impl Host {
                 let f = Function {
                     queue,
                     next: tokio::sync::Mutex::new(rx),
-                    started: std::sync::Once::new(),
+                    life: Mutex::new(Life::default()),
+                    stop: tokio::sync::watch::Sender::new(0),
                 };
                 (name, f)
             })
@@ -81,13 +93,26 @@ impl Host {
     /// unknown, its processes are gone or it outlives `timeout`.
     pub async fn invoke(&self, function: &str, event: Bytes, timeout: Duration) -> Option<Outcome> {
         let f = self.functions.get(function)?;
-        f.started.call_once(|| self.spawn(function));
+        let life = f.life.lock().ok().map(|mut life| {
+            if life.started.is_none() {
+                *life = Life {
+                    started: Some(Instant::now()),
+                    ..Life::default()
+                };
+                true
+            } else {
+                false
+            }
+        });
+        if life == Some(true) {
+            self.spawn(function, f);
+        }
         let (reply, outcome) = oneshot::channel();
         f.queue.send(Invocation { event, reply }).ok()?;
         tokio::time::timeout(timeout, outcome).await.ok()?.ok()
     }
 
-    fn spawn(&self, function: &str) {
+    fn spawn(&self, function: &str, f: &Function) {
         for i in 0..self.instances {
             let mut cmd = Command::new(self.bin_dir.join(function));
             cmd.env(
@@ -100,14 +125,44 @@ impl Host {
             .kill_on_drop(true);
             match cmd.spawn() {
                 Ok(mut child) => {
+                    if let (Some(pid), Ok(mut life)) = (child.id(), f.life.lock()) {
+                        life.pids.push(pid);
+                    }
                     let name = function.to_owned();
+                    let mut stop = f.stop.subscribe();
                     tokio::spawn(async move {
-                        let status = child.wait().await;
-                        eprintln!("local-gateway: {name} #{i} exited: {status:?}");
+                        tokio::select! {
+                            status = child.wait() => {
+                                eprintln!("local-gateway: {name} #{i} exited: {status:?}");
+                            }
+                            _ = stop.changed() => {
+                                let _ = child.kill().await;
+                            }
+                        }
                     });
                 }
                 Err(e) => eprintln!("local-gateway: cannot start {function}: {e}"),
             }
+        }
+    }
+
+    /// The function's processes: when they started, first polled, and their pids.
+    pub fn life(&self, function: &str) -> Option<Life> {
+        self.functions
+            .get(function)?
+            .life
+            .lock()
+            .ok()
+            .map(|l| l.clone())
+    }
+
+    /// Kills the function's processes; its next invocation starts new ones (a cold start).
+    pub fn stop(&self, function: &str) {
+        if let Some(f) = self.functions.get(function) {
+            if let Ok(mut life) = f.life.lock() {
+                *life = Life::default();
+            }
+            f.stop.send_modify(|g| *g += 1);
         }
     }
 
