@@ -224,6 +224,9 @@ impl Host {
                 Bytes::from_static(b"{\"errorType\":\"NotFound\"}"),
             );
         };
+        if let Ok(mut life) = f.life.lock() {
+            life.first_poll.get_or_insert_with(Instant::now);
+        }
         let Some(inv) = f.next.lock().await.recv().await else {
             return (500, Vec::new(), Bytes::new());
         };
