@@ -22,7 +22,8 @@ check-artifacts:
 build-%:
 	./scripts/lambda-build.sh "$*" "$(ARTIFACTS_DIR)"
 
-# Latency ratios and calls of the hot store paths on DynamoDB Local (release build).
+# Latency ratios and calls of the hot store paths on DynamoDB Local (release build), the soak,
+# and cold starts against two floors.
 bench:
 	./scripts/bench.sh
 
