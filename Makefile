@@ -1,4 +1,4 @@
-.PHONY: dev test sam-build check-artifacts bench bench-scale
+.PHONY: dev test sam-build check-artifacts bench bench-scale bench-profiles
 
 # The local stack on http://127.0.0.1:9000 (DynamoDB Local, table, demo network, all routes).
 dev:
@@ -30,3 +30,8 @@ bench:
 # Signups/s per load mode through the conflict proxy (20 and 50 ms holds), over HTTP.
 bench-scale:
 	./scripts/bench-scale.sh
+
+# The release profiles (none, thin and fat LTO, opt-level s) built from clean and run
+# interleaved: build time, size, init, latency, RSS.
+bench-profiles:
+	INIT_BENCH_PROFILES="none thin fat s" ./scripts/init-bench.sh

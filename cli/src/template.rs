@@ -156,7 +156,11 @@ fn policies(out: &mut String, function: &str) {
             out,
             "            - Effect: Allow\n              Action:\n                - dynamodb:Query\n              Resource: !Sub \"${{Table.Arn}}/index/GSI1\""
         );
-    }
+    } // The warm-up at init (shared::sdk::warm): a regional call on no table.
+    let _ = writeln!(
+        out,
+        "            - Effect: Allow\n              Action:\n                - dynamodb:DescribeEndpoints\n              Resource: \"*\""
+    );
 }
 
 fn common(out: &mut String, function: &str, description: &str) {

@@ -22,6 +22,8 @@ pub struct Config {
     pub admin_jwt_max_lifetime: Duration,
     /// Write capacity units a second a move job may use, so signups keep theirs.
     pub move_wcu_per_sec: f64,
+    /// Whether init opens the DynamoDB connection (`REFNET_WARM_CONNECTION`, on by default).
+    pub warm_connection: bool,
 }
 
 /// Seeds whose keys the README and the sample events publish: never admins off a local stack.
@@ -119,6 +121,15 @@ impl Config {
                 })?,
                 None => 400.0,
             },
+            warm_connection: match get("REFNET_WARM_CONNECTION").as_deref().map(str::trim) {
+                None | Some("1" | "true" | "on") => true,
+                Some("0" | "false" | "off") => false,
+                Some(_) => {
+                    return Err(ConfigError(
+                        "REFNET_WARM_CONNECTION must be 1, true, on, 0, false or off".into(),
+                    ))
+                }
+            },
         };
         if !endpoint_is_local(get("AWS_ENDPOINT_URL_DYNAMODB").as_deref()) {
             config.refuse_published_admins()?;
@@ -178,6 +189,14 @@ mod tests {
         let bad = Config::from_lookup(|k| (k == "ADMIN_JWT_MAX_LIFETIME_SECS").then(|| "0".into()));
         assert!(bad.is_err());
         assert!(c.admin_public_keys.is_empty());
+        assert!(c.warm_connection);
+        let off = Config::from_lookup(|k| (k == "REFNET_WARM_CONNECTION").then(|| "0".into()));
+        assert!(!off.unwrap().warm_connection);
+        let bad = Config::from_lookup(|k| (k == "REFNET_WARM_CONNECTION").then(|| "no".into()));
+        assert!(bad
+            .unwrap_err()
+            .to_string()
+            .contains("REFNET_WARM_CONNECTION"));
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! init-bench: release binaries behind local-gateway's Runtime API, on DynamoDB Local.
 //!
-//!   init-bench <bin dir> <events dir> [runs, default 15] [warm invocations, default 300]
+//!   init-bench <bin dir> <events dir> <runs> <warm invocations> <target>...
 //!
+//! A target is `<binary>[@<variant>]`: `<bin dir>/<target>` is run (with the settings of
+//! `<target>.env` beside it, if any) on `<events dir>/<binary>.json`; the floors take any event.
 //! Each run starts every target afresh, interleaved, and measures: init (process start to its
-//! first poll of the Runtime API), the first response (start to the first answer), warm p50 and
-//! p95 over the invocations that follow, and peak RSS (VmHWM). It prints the medians over the
-//! runs and their ratios to the two floors: a bare `lambda_http` function and the SDK floor
-//! (the DynamoDB client built in main, one GetItem a request).
+//! first poll of the Runtime API), the first response (start to the first answer), the first
+//! invocation (first poll to the first answer), warm p50 and p95 over the invocations that
+//! follow, and peak RSS (VmHWM). It prints the medians over the runs and their ratios to the
+//! two floors, the first targets named `floor-hello` and `floor-sdk` (with any variant): a bare
+//! `lambda_http` function and the SDK floor (the DynamoDB client built in main, one GetItem a
+//! request).
 
 use std::time::{Duration, Instant};
 
@@ -16,18 +20,8 @@ use serde_json::Value;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// (binary, the event it is sent). The floors take any event.
-const TARGETS: [(&str, &str); 6] = [
-    ("floor-hello", "get-user-connections"),
-    ("floor-sdk", "get-user-connections"),
-    ("get-user-connections", "get-user-connections"),
-    ("add-connection", "add-connection"),
-    (
-        "get-referral-info-for-referral-hash",
-        "get-referral-info-for-referral-hash",
-    ),
-    ("admin-jumio-callback", "admin-jumio-callback"),
-];
+/// The event a floor is sent.
+const FLOOR_EVENT: &str = "get-user-connections";
 
 /// Picks one measure out of a target's samples.
 type Measure = fn(&Samples) -> &Vec<f64>;
@@ -36,6 +30,7 @@ type Measure = fn(&Samples) -> &Vec<f64>;
 struct Samples {
     init: Vec<f64>,
     first: Vec<f64>,
+    first_invoke: Vec<f64>,
     p50: Vec<f64>,
     p95: Vec<f64>,
     rss_kib: Vec<f64>,
@@ -114,6 +109,8 @@ async fn sample(
         .unwrap_or(f64::NAN);
     s.init.push(ms(polled.duration_since(started)));
     s.first.push(ms(first));
+    s.first_invoke
+        .push(ms(first) - ms(polled.duration_since(started)));
     s.p50.push(percentile(&lat, 0.5));
     s.p95.push(percentile(&lat, 0.95));
     s.rss_kib.push(rss);
@@ -121,48 +118,74 @@ async fn sample(
     Ok(())
 }
 
+fn base(target: &str) -> &str {
+    target.split('@').next().unwrap_or(target)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [bin_dir, events_dir, rest @ ..] = args.as_slice() else {
-        return Err("usage: init-bench <bin dir> <events dir> [runs] [warm]".into());
+    let [bin_dir, events_dir, runs, warm, targets @ ..] = args.as_slice() else {
+        return Err("usage: init-bench <bin dir> <events dir> <runs> <warm> <target>...".into());
     };
-    let runs: usize = rest.first().map(|r| r.parse()).transpose()?.unwrap_or(15);
-    let warm: usize = rest.get(1).map(|r| r.parse()).transpose()?.unwrap_or(300);
-    let names = TARGETS.map(|(n, _)| n);
-    let (_, host) =
-        local_gateway::start_with(([127, 0, 0, 1], 0).into(), bin_dir.into(), 1, names).await?;
+    let (runs, warm): (usize, usize) = (runs.parse()?, warm.parse()?);
+    let names: Vec<&'static str> = targets
+        .iter()
+        .map(|t| &*Box::leak(t.clone().into_boxed_str()))
+        .collect();
+    let floor = |b: &str| {
+        names
+            .iter()
+            .position(|n| base(n) == b)
+            .ok_or_else(|| format!("no {b} among the targets"))
+    };
+    let (hello, sdk) = (floor("floor-hello")?, floor("floor-sdk")?);
+    let (_, host) = local_gateway::start_with(
+        ([127, 0, 0, 1], 0).into(),
+        bin_dir.into(),
+        1,
+        names.iter().copied(),
+    )
+    .await?;
     let mut events = Vec::new();
-    for (_, ev) in TARGETS {
+    for name in &names {
+        let ev = match base(name) {
+            b if b.starts_with("floor-") => FLOOR_EVENT,
+            b => b,
+        };
         events.push(Bytes::from(std::fs::read(format!(
             "{events_dir}/{ev}.json"
         ))?));
     }
-    let mut samples: Vec<Samples> = TARGETS.iter().map(|_| Samples::default()).collect();
+    let mut samples: Vec<Samples> = names.iter().map(|_| Samples::default()).collect();
     for run in 1..=runs {
-        for (i, (name, _)) in TARGETS.iter().enumerate() {
+        for (i, name) in names.iter().enumerate() {
             sample(&host, name, &events[i], warm, &mut samples[i]).await?;
         }
         eprintln!("init-bench: run {run}/{runs} done");
     }
     let m = |i: usize, f: Measure| median(f(&samples[i]));
-    let fields: [(&str, Measure); 5] = [
+    let fields: [(&str, Measure); 6] = [
         ("init", |s| &s.init),
         ("first response", |s| &s.first),
+        ("first invocation", |s| &s.first_invoke),
         ("warm p50", |s| &s.p50),
         ("warm p95", |s| &s.p95),
         ("peak RSS", |s| &s.rss_kib),
     ];
-    println!("medians of {runs} interleaved runs, {warm} warm invocations each; ratios to the bare lambda_http floor / the SDK floor\n");
-    println!("| binary | init ms | first response ms | warm p50 ms | warm p95 ms | peak RSS MiB |");
-    println!("|---|---|---|---|---|---|");
-    for (i, (name, _)) in TARGETS.iter().enumerate() {
+    println!(
+        "medians of {runs} interleaved runs, {warm} warm invocations each; ratios to {} / {}\n",
+        names[hello], names[sdk]
+    );
+    println!("| binary | init ms | first response ms | first invocation ms | warm p50 ms | warm p95 ms | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|");
+    for (i, name) in names.iter().enumerate() {
         let cells: Vec<String> = fields
             .iter()
             .map(|(field, f)| {
-                let (v, hello, sdk) = (m(i, *f), m(0, *f), m(1, *f));
+                let (v, h, s) = (m(i, *f), m(hello, *f), m(sdk, *f));
                 let shown = if *field == "peak RSS" { v / 1024.0 } else { v };
-                format!("{shown:.2} (x{:.2} / x{:.2})", v / hello, v / sdk)
+                format!("{shown:.2} (x{:.2} / x{:.2})", v / h, v / s)
             })
             .collect();
         println!("| {name} | {} |", cells.join(" | "));

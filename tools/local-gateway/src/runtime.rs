@@ -122,6 +122,7 @@ impl Host {
             .env("AWS_LAMBDA_FUNCTION_NAME", function)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .envs(self.extra_env(function))
             .kill_on_drop(true);
             match cmd.spawn() {
                 Ok(mut child) => {
@@ -144,6 +145,18 @@ impl Host {
                 Err(e) => eprintln!("local-gateway: cannot start {function}: {e}"),
             }
         }
+    }
+
+    /// `KEY=VALUE` lines of `<bin dir>/<function>.env`, when it exists: what a function's
+    /// template would set, so one binary can run under several names and settings.
+    fn extra_env(&self, function: &str) -> Vec<(String, String)> {
+        let path = self.bin_dir.join(format!("{function}.env"));
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .filter(|(k, _)| !k.is_empty() && !k.starts_with('#'))
+            .collect()
     }
 
     /// The function's processes: when they started, first polled, and their pids.

@@ -37,12 +37,12 @@ while True:
     headers, event = call("GET", "invocation/next")
     rid = headers["lambda-runtime-aws-request-id"]
     path = json.loads(event)["rawPath"]
-    out = {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": path + "x" * (1 << 20)}
+    out = {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": path + os.environ.get("SETTING", "") + "x" * (1 << 20)}
     call("POST", f"invocation/{rid}/response", json.dumps(out).encode())
 "#;
 
-fn bin_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("local-gateway-test-{}", std::process::id()));
+fn bin_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("local-gateway-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("get-job");
     std::fs::write(&f, FUNCTION).unwrap();
@@ -70,7 +70,7 @@ fn request(addr: std::net::SocketAddr, method: &str, path: &str) -> (String, Vec
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_answer_arrives_whole() {
-    let addr = local_gateway::start(([127, 0, 0, 1], 0).into(), bin_dir(), 1)
+    let addr = local_gateway::start(([127, 0, 0, 1], 0).into(), bin_dir("whole"), 1)
         .await
         .unwrap();
     for i in 0..3 {
@@ -90,4 +90,24 @@ async fn a_large_answer_arrives_whole() {
             .unwrap();
     assert!(status.contains(" 404 "), "{status}");
     assert_eq!(body, b"{\"message\":\"Not Found\"}");
+}
+
+/// `<function>.env` beside the binary sets the function's environment, as a template would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_gets_the_settings_of_its_env_file() {
+    let dir = bin_dir("env");
+    std::fs::write(
+        dir.join("get-job.env"),
+        "# a comment\nSETTING = -from-env-file\n",
+    )
+    .unwrap();
+    let addr = local_gateway::start(([127, 0, 0, 1], 0).into(), dir, 1)
+        .await
+        .unwrap();
+    let (status, body) =
+        tokio::task::spawn_blocking(move || request(addr, "GET", "/networks/demo/jobs/j1"))
+            .await
+            .unwrap();
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.starts_with(b"/networks/demo/jobs/j1-from-env-file"));
 }
