@@ -156,7 +156,8 @@ fn policies(out: &mut String, function: &str) {
             out,
             "            - Effect: Allow\n              Action:\n                - dynamodb:Query\n              Resource: !Sub \"${{Table.Arn}}/index/GSI1\""
         );
-    } // The warm-up at init (shared::sdk::warm): a regional call on no table.
+    }
+    // The warm-up at init (shared::sdk::warm): a regional call on no table.
     let _ = writeln!(
         out,
         "            - Effect: Allow\n              Action:\n                - dynamodb:DescribeEndpoints\n              Resource: \"*\""

@@ -65,8 +65,8 @@ pub fn env_sdk_config() -> Option<aws_sdk_dynamodb::Config> {
 
 /// The SDK's HTTPS client trusting the system's CA bundle (`SSL_CERT_FILE`, else the file
 /// openssl-probe finds), read once. The SDK's default also reads every file of the certificate
-/// directory, the same roots again: 2.1 of its 2.7 ms of root loading at init on a Debian host
-/// (README "Cold starts"). None, and so the default, when there is no bundle.
+/// directory, the same roots again: most of its init on a Debian host (README "Cold starts").
+/// None, and so the default, when there is no bundle.
 fn bundle_https_client() -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
     use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
     let pem = std::fs::read(openssl_probe::probe().cert_file?).ok()?;
