@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod deso;
 mod keys;
+mod policies;
 mod template;
 
 use std::process::ExitCode;
