@@ -107,10 +107,10 @@ async fn sample(
         .first()
         .and_then(|p| peak_rss_kib(*p))
         .unwrap_or(f64::NAN);
-    s.init.push(ms(polled.duration_since(started)));
+    let init = ms(polled.duration_since(started));
+    s.init.push(init);
     s.first.push(ms(first));
-    s.first_invoke
-        .push(ms(first) - ms(polled.duration_since(started)));
+    s.first_invoke.push(ms(first) - init);
     s.p50.push(percentile(&lat, 0.5));
     s.p95.push(percentile(&lat, 0.95));
     s.rss_kib.push(rss);
