@@ -77,6 +77,9 @@ if [ -n "$loc" ]; then
   done
 fi
 if echo "$job" | grep -q '"status":"done"'; then echo "smoke ok: move job done"; else echo "smoke FAIL: move job: ${loc:-no Location} $job"; fails=$((fails + 1)); fi
+# The operator's view: the finished job is out of the running jobs' index.
+jobs=$(./target/debug/refnet-admin jobs demo 2>&1 | tail -1)
+if [ "$jobs" = "0 running" ]; then echo "smoke ok: refnet-admin jobs"; else echo "smoke FAIL: refnet-admin jobs: $jobs"; fails=$((fails + 1)); fi
 
 # Every sample event through the README's invoke command, its JWTs signed afresh first.
 ./target/debug/refnet-admin events >/dev/null

@@ -145,6 +145,9 @@ fn demo_job(net: &NetworkId, prog: &ProgramId, now: &clock::Now) -> JobItem {
         lease_until: 0,
         version: 0,
         created_at: now.rfc3339.clone(),
+        armed: true,
+        progress_at_ms: 0,
+        cancel: false,
     }
 }
 

@@ -3,6 +3,7 @@
 mod check;
 mod demo;
 mod deso;
+mod jobs;
 mod keys;
 mod policies;
 mod template;
@@ -26,6 +27,11 @@ const USAGE: &str = "usage: refnet-admin <command>
   check [network_id]                read the whole table (or one network's items) and verify the
                                     invariants: one referrer, no cycle, uplines, edges, counts,
                                     code totals, credits and the ledger; exits 1 on a violation
+  jobs [network_id]                 list the running move jobs: phase, progress, age, and how
+                                    long since each last advanced
+  cancel-job <network_id> <job_id>  cancel a job: one that has changed nothing fails with its
+                                    fences lowered; one that has moved its user is finished here,
+                                    so every member ends consistent
   template                          print template.yaml, generated from the route declaration
   deso-jwt <seed hex> [ttl secs]    the DeSo public key of a 32-byte secret seed, and a JWT signed
                                     with it as DeSo's SDK signs them (no exp when ttl is 0; admin
@@ -39,6 +45,8 @@ async fn main() -> ExitCode {
         ["deso-jwt", rest @ ..] => deso::jwt(rest),
         ["events", rest @ ..] => demo::events(rest),
         ["check", rest @ ..] => check::run(rest).await,
+        ["jobs", rest @ ..] => jobs::list(rest).await,
+        ["cancel-job", rest @ ..] => jobs::cancel(rest).await,
         ["template"] => {
             print!("{}", template::render());
             Ok(())

@@ -27,7 +27,7 @@ const WRITE: &[&str] = &[
 ];
 /// Every item a link or a move touches.
 const GRAPH: &[&str] = &[
-    "KEY#", "NET#", "USER#", "MEM#", "DOWN#", "FENCE#", "JOB#", "JOBPEND#", "JOBF#",
+    "KEY#", "NET#", "USER#", "MEM#", "DOWN#", "CNT#", "FENCE#", "JOB#", "JOBPEND#", "JOBF#",
 ];
 const LINK_VIA_CODE: &[&str] = &[
     "KEY#",
@@ -35,6 +35,7 @@ const LINK_VIA_CODE: &[&str] = &[
     "USER#",
     "MEM#",
     "DOWN#",
+    "CNT#",
     "FENCE#",
     "JOB#",
     "JOBPEND#",

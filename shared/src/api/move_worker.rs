@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use futures::StreamExt;
 use lambda_http::aws_lambda_events::event::dynamodb::Event;
 use lambda_http::{Error, LambdaEvent};
 
@@ -53,21 +54,48 @@ fn run_until(deadline: u64, now: u64) -> u64 {
     end.saturating_sub(MARGIN_MS)
 }
 
+/// Jobs one invocation runs side by side; more wait for a slot, each with its share of time.
+const AT_ONCE: usize = 8;
+
+/// Each job's deadline: the jobs run `AT_ONCE` at a time, and the invocation's time is shared
+/// between the rounds, so no job (of any network) waits behind another for the whole of it.
+pub fn slices(jobs: usize, now: u64, until: u64) -> Vec<u64> {
+    let rounds = jobs.div_ceil(AT_ONCE).max(1) as u64;
+    let share = until.saturating_sub(now) / rounds;
+    (0..jobs)
+        .map(|i| now + share * (i / AT_ONCE + 1) as u64)
+        .collect()
+}
+
 pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
-    let until = run_until(event.context.deadline, now_ms());
-    for (net, id) in running_jobs(&event.payload) {
-        let Ok(net) = NetworkId::try_from(net.as_str()) else {
-            continue;
-        };
+    let now = now_ms();
+    let until = run_until(event.context.deadline, now);
+    let jobs: Vec<(NetworkId, String)> = running_jobs(&event.payload)
+        .into_iter()
+        .filter_map(|(net, id)| Some((NetworkId::try_from(net.as_str()).ok()?, id)))
+        .collect();
+    let deadlines = slices(jobs.len(), now, until);
+    let runs = jobs.into_iter().zip(deadlines).map(|((net, id), until)| async move {
         match state.store.run_job(&net, &id, until).await {
-            Ok(status) => tracing::info!(job = %id, ?status, "move job ran"),
+            Ok(status) => {
+                tracing::info!(job = %id, ?status, "move job ran");
+                true
+            }
             Err(e) => {
                 tracing::error!(job = %id, error = %crate::http::error_chain(&e), "move job stopped; it resumes from its checkpoint");
-                return Err(Error::from("move job stopped"));
+                false
             }
         }
+    });
+    let ran: Vec<bool> = futures::stream::iter(runs)
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    if ran.iter().all(|ok| *ok) {
+        Ok(())
+    } else {
+        Err(Error::from("a move job stopped"))
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -80,5 +108,17 @@ mod tests {
         assert_eq!(run_until(now + 900_000, now), now + 900_000 - MARGIN_MS);
         assert_eq!(run_until(600_000, now), now + 600_000 - MARGIN_MS);
         assert_eq!(run_until(0, now), now + 60_000 - MARGIN_MS);
+    }
+
+    #[test]
+    fn jobs_share_the_invocation_in_rounds() {
+        assert!(slices(0, 0, 1000).is_empty());
+        assert_eq!(slices(3, 0, 1000), [1000, 1000, 1000]);
+        let s = slices(20, 0, 900);
+        // three rounds of eight: the first round ends at a third, the last at the deadline
+        assert_eq!(s[0], 300);
+        assert_eq!(s[7], 300);
+        assert_eq!(s[8], 600);
+        assert_eq!(s[19], 900);
     }
 }

@@ -92,6 +92,12 @@ pub fn upline_under(referrer: &UserId, referrer_upline: &[UserId]) -> Vec<UserId
         .collect()
 }
 
+/// Whether `m` still sits `level` levels below `anchor`, as an edge read before it said: a
+/// member that left since (a leaf changing referrer or removed) is no longer there.
+pub fn still_under(m: &MemberView, anchor: &UserId, level: usize) -> bool {
+    level >= 1 && m.upline.get(level - 1) == Some(anchor)
+}
+
 /// One downline edge: `member` sits `level` below `ancestor`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Edge {
@@ -166,6 +172,33 @@ mod tests {
                 ..MemberView::fresh(&u(i))
             })
             .collect()
+    }
+
+    #[test]
+    fn a_member_is_under_whom_its_edge_said_until_it_leaves() {
+        let c = chain(5);
+        // u4 sits one level below u3 and four below u0
+        assert!(still_under(&c[4], &u(3), 1));
+        assert!(still_under(&c[4], &u(0), 4));
+        assert!(!still_under(&c[4], &u(0), 3));
+        assert!(!still_under(&c[4], &u(0), 0));
+        // u4 left for a referrer elsewhere: the edges read before no longer hold
+        let left = MemberView {
+            referrer: Some(u(9)),
+            upline: vec![u(9)],
+            root: u(9),
+            ..c[4].clone()
+        };
+        assert!(!still_under(&left, &u(3), 1));
+        assert!(!still_under(&left, &u(0), 4));
+        // removed: no upline at all
+        let alone = MemberView {
+            referrer: None,
+            upline: Vec::new(),
+            root: u(4),
+            ..c[4].clone()
+        };
+        assert!(!still_under(&alone, &u(3), 1));
     }
 
     #[test]

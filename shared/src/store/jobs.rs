@@ -96,6 +96,21 @@ pub struct JobItem {
     pub lease_until: u64,
     pub version: u64,
     pub created_at: String,
+    /// Whether the request that raised the fence answered: until then the job is the
+    /// request's, and a worker that finds it unarmed with its lease run out cancels it.
+    #[serde(default = "armed_by_default")]
+    pub armed: bool,
+    /// When the job last advanced, in ms since the epoch (0: not yet).
+    #[serde(default)]
+    pub progress_at_ms: u64,
+    /// An operator asked to cancel it: it fails if it has not changed anything yet.
+    #[serde(default)]
+    pub cancel: bool,
+}
+
+/// Jobs written before arming existed were armed when written.
+fn armed_by_default() -> bool {
+    true
 }
 
 /// What GET Job shows.
@@ -154,12 +169,49 @@ pub fn new_job_id() -> Result<String, StoreError> {
 }
 
 impl Store {
+    /// A job's item; a running job is also in the index of running jobs (GSI1), which its
+    /// last write takes it out of.
     pub fn job_item(&self, job: &JobItem) -> Result<Item, StoreError> {
         let net = job.net()?;
-        Ok(items::with_key(
-            items::to_item(job)?,
-            &keys::job(&net, &job.id),
-        ))
+        let mut item = items::with_key(items::to_item(job)?, &keys::job(&net, &job.id));
+        if job.status == JobStatus::Running {
+            item.insert(keys::GSI1PK.into(), s(keys::RUNNING_JOBS));
+            item.insert(
+                keys::GSI1SK.into(),
+                s(keys::running_job_sort(&job.created_at, &net, &job.id)),
+            );
+        }
+        Ok(item)
+    }
+
+    /// Every running job, oldest first (or of one network).
+    pub async fn running_jobs(&self, only: Option<&NetworkId>) -> Result<Vec<JobItem>, StoreError> {
+        let found = self
+            .query_partition(true, keys::RUNNING_JOBS, None)
+            .await?
+            .into_iter()
+            .map(items::from_item::<JobItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(found
+            .into_iter()
+            .filter(|j| only.is_none_or(|n| n.as_str() == j.network_id))
+            .collect())
+    }
+
+    /// Asks a running job to cancel. False when it is not running.
+    pub async fn request_cancel(&self, net: &NetworkId, id: &str) -> Result<bool, StoreError> {
+        loop {
+            let Some(mut job) = self.get_job(net, id).await? else {
+                return Ok(false);
+            };
+            if job.status != JobStatus::Running {
+                return Ok(false);
+            }
+            job.cancel = true;
+            if self.save_job(&mut job).await? {
+                return Ok(true);
+            }
+        }
     }
 
     pub async fn get_job(&self, net: &NetworkId, id: &str) -> Result<Option<JobItem>, StoreError> {
@@ -211,13 +263,20 @@ impl Store {
         self.tx_put(self.job_item(job)?, Some(&cond), &e, false)
     }
 
-    /// Deletes a job that never became visible (its move was refused after the fence went up).
+    /// Deletes a job that never began: unarmed, and as `job` last saw it. A job its request
+    /// armed meanwhile stays.
     pub fn job_delete_item(
         &self,
         job: &JobItem,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
         let mut e = Expr::new();
-        let cond = format!("{} = {}", e.n("id"), e.v(s(&job.id)));
+        let cond = format!(
+            "{} = {} AND {} = {}",
+            e.n("version"),
+            e.v(n(job.version)),
+            e.n("armed"),
+            e.v(aws_sdk_dynamodb::types::AttributeValue::Bool(false))
+        );
         self.tx_delete(&keys::job(&job.net()?, &job.id), Some(&cond), &e)
     }
 }

@@ -10,7 +10,7 @@
 //! | downline edge | `DOWN#<net>#<prog>#<ancestor>#<s>` | `<level:02>#<ns:020>#<user>` |
 //! | aggregated counts | `CNT#<net>#<prog>#<user>#<c>` | `CNT` |
 //! | tree fence | `FENCE#<net>#<prog>#<root>#<k>` | `FENCE` |
-//! | move job | `JOB#<net>#<id>` | `JOB` |
+//! | move job | `JOB#<net>#<id>` | `JOB` (GSI1 while running: `JOBS#running` / `<created>#<net>#<id>`) |
 //! | member joined during a move | `JOBPEND#<id>#<s>` | `<ns:020>#<user>` |
 //! | a move's frontier below ten levels | `JOBF#<id>#<band>` | `<user>` |
 //! | counted stream batch | `AGG#<first event>` | `<last event>#<chunk>` |
@@ -157,6 +157,13 @@ pub fn fence(net: &NetworkId, prog: &ProgramId, root: &UserId, shard: usize) -> 
 
 pub fn job(net: &NetworkId, id: &str) -> Key {
     (format!("JOB#{net}#{id}"), "JOB".into())
+}
+
+/// The GSI1 partition of the running jobs: few at a time, so one partition serves.
+pub const RUNNING_JOBS: &str = "JOBS#running";
+
+pub fn running_job_sort(created_at: &str, net: &NetworkId, id: &str) -> String {
+    format!("{created_at}#{net}#{id}")
 }
 
 pub fn job_pending(id: &str, ns: u64, user: &UserId) -> Key {

@@ -4,13 +4,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 #[derive(Clone, Debug, Default)]
 pub struct CallCounter {
     calls: Arc<AtomicUsize>,
+    items: Arc<AtomicUsize>,
 }
 
 impl CallCounter {
@@ -18,8 +22,33 @@ impl CallCounter {
         self.calls.load(Ordering::SeqCst)
     }
 
+    /// Items that reads returned (GetItem, BatchGetItem, Query, Scan).
+    pub fn items_read(&self) -> usize {
+        self.items.load(Ordering::SeqCst)
+    }
+
     pub fn reset(&self) {
         self.calls.store(0, Ordering::SeqCst);
+        self.items.store(0, Ordering::SeqCst);
+    }
+}
+
+/// The items a read's answer holds.
+fn items_in(out: &aws_smithy_runtime_api::client::interceptors::context::Output) -> usize {
+    use aws_sdk_dynamodb::operation::{
+        batch_get_item::BatchGetItemOutput, get_item::GetItemOutput, query::QueryOutput,
+        scan::ScanOutput,
+    };
+    if let Some(o) = out.downcast_ref::<QueryOutput>() {
+        o.items().len()
+    } else if let Some(o) = out.downcast_ref::<BatchGetItemOutput>() {
+        o.responses().map_or(0, |r| r.values().map(Vec::len).sum())
+    } else if let Some(o) = out.downcast_ref::<GetItemOutput>() {
+        usize::from(o.item().is_some())
+    } else if let Some(o) = out.downcast_ref::<ScanOutput>() {
+        o.items().len()
+    } else {
+        0
     }
 }
 
@@ -36,6 +65,18 @@ impl Intercept for CallCounter {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+
+    fn read_after_deserialization(
+        &self,
+        ctx: &AfterDeserializationInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Ok(out) = ctx.output_or_error() {
+            self.items.fetch_add(items_in(out), Ordering::SeqCst);
+        }
+        Ok(())
+    }
 }
 
 /// Write capacity consumed by this process's transactions, in thousandths of a unit, and the
@@ -45,6 +86,8 @@ pub struct Capacity {
     milli: Arc<std::sync::atomic::AtomicU64>,
     transactions: Arc<std::sync::atomic::AtomicU64>,
     items: Arc<std::sync::atomic::AtomicU64>,
+    /// The tally this one is part of: what a job spends counts for the process too.
+    parent: Option<Box<Capacity>>,
 }
 
 impl Capacity {
@@ -53,6 +96,17 @@ impl Capacity {
             .fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
         self.transactions.fetch_add(1, Ordering::Relaxed);
         self.items.fetch_add(items as u64, Ordering::Relaxed);
+        if let Some(p) = &self.parent {
+            p.add(units, items);
+        }
+    }
+
+    /// A tally of its own whose spending also counts here: one job's, among others running.
+    pub fn child(&self) -> Capacity {
+        Capacity {
+            parent: Some(Box::new(self.clone())),
+            ..Capacity::default()
+        }
     }
 
     /// Write capacity units consumed so far.
@@ -96,5 +150,20 @@ mod tests {
         let m = c.mark();
         c.add(26.0, 10);
         assert_eq!(c.spent_since(m), 26.0);
+    }
+
+    #[test]
+    fn a_child_tally_counts_for_its_parent_alone() {
+        let process = Capacity::default();
+        let (a, b) = (process.child(), process.child());
+        let (ma, mp) = (a.mark(), process.mark());
+        a.add(20.0, 10);
+        b.add(40.0, 10);
+        assert_eq!(
+            a.spent_since(ma),
+            20.0,
+            "a job's throttle sees its own writes"
+        );
+        assert_eq!(process.spent_since(mp), 60.0);
     }
 }

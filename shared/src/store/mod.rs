@@ -160,6 +160,15 @@ impl Store {
         self.move_rate
     }
 
+    /// The same store with a capacity tally of its own, counted in this one's too: a job
+    /// throttles on its own writes, whatever else runs beside it.
+    pub fn with_own_tally(&self) -> Store {
+        Store {
+            capacity: self.capacity.child(),
+            ..self.clone()
+        }
+    }
+
     /// The same store with another retry budget (public routes get a short one).
     pub fn with_retry_budget(&self, retry_budget: Duration) -> Store {
         Store {

@@ -259,33 +259,6 @@ impl Store {
         self.query_raw(true, pk, sort, start, limit).await
     }
 
-    /// How many items one table partition holds (a COUNT query: no items come back).
-    pub async fn count_partition(&self, pk: &str) -> Result<u64, StoreError> {
-        let mut total = 0u64;
-        let mut start = None;
-        loop {
-            let mut e = Expr::new();
-            let kc = format!("{} = {}", e.n(keys::PK), e.v(s(pk)));
-            let resp = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression(kc)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .select(aws_sdk_dynamodb::types::Select::Count)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            total += resp.count.max(0) as u64;
-            match resp.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok(total),
-            }
-        }
-    }
-
     /// Every item of one partition, page after page, of the table or of GSI1.
     pub async fn query_partition(
         &self,

@@ -85,6 +85,21 @@ impl Store {
         self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
     }
 
+    /// A check that the user is not banned (an absent profile is not).
+    pub fn profile_not_banned(
+        &self,
+        net: &NetworkId,
+        user: &UserId,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let st = e.n("status");
+        let cond = format!(
+            "attribute_not_exists({st}) OR {st} <> {}",
+            e.v(s(UserStatus::Banned.as_str()))
+        );
+        self.tx_check(&keys::profile(net, user), &cond, &e)
+    }
+
     /// The user lost its referrer in a program: one connection fewer.
     pub fn profile_unlink(
         &self,

@@ -492,10 +492,10 @@ async fn round_trips_of_every_endpoint() {
     );
     count!(
         "change referrer, with referees",
-        24,
+        22,
         app.set_referrer("p", "b@x.io", "z@x.io")
     );
-    count!("remove referrer", 24, app.remove_referrer("p", "b@x.io"));
+    count!("remove referrer", 22, app.remove_referrer("p", "b@x.io"));
     count!(
         "revoke_invite",
         2,

@@ -2,6 +2,7 @@
 
 mod admin_reads;
 mod harness;
+mod move_jobs;
 mod moves;
 
 mod codes;

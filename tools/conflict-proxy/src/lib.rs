@@ -11,7 +11,8 @@
 //!
 //! `GET /__proxy/stats` answers the counts, `POST /__proxy/reset` clears them and
 //! `POST /__proxy/hold?ms=N` sets the hold; `POST /__proxy/delay?ms=N` delays every DynamoDB
-//! request by N ms before it is passed on (a slow store, for fault tests).
+//! request by N ms before it is passed on (a slow store, for fault tests). Tests that run the
+//! proxy in process can also add a `Fault` aimed at one request.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -42,10 +43,51 @@ struct Tally {
     conflicted: HashMap<String, u64>,
 }
 
+/// A fault aimed at the first request of `target` (a DynamoDB operation) whose body holds
+/// `contains`.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// That request waits `ms` before it is passed on.
+    DelayOnce {
+        target: String,
+        contains: String,
+        ms: u64,
+    },
+    /// Once that request is answered, the next `count` requests of any kind get a 500
+    /// `InternalServerError` (a store failing right after a write).
+    FailAfter {
+        target: String,
+        contains: String,
+        count: u64,
+    },
+}
+
+impl Fault {
+    fn aims_at(&self, op: &str, body: &[u8]) -> bool {
+        let (target, contains) = match self {
+            Fault::DelayOnce {
+                target, contains, ..
+            }
+            | Fault::FailAfter {
+                target, contains, ..
+            } => (target, contains),
+        };
+        target == op
+            && body
+                .windows(contains.len().max(1))
+                .any(|w| w == contains.as_bytes())
+    }
+}
+
 pub struct Proxy {
     upstream: String,
     hold_ms: AtomicU64,
     delay_ms: AtomicU64,
+    faults: Mutex<Vec<Fault>>,
+    /// Faults that have met their request.
+    fired: AtomicU64,
+    /// Requests still to be failed by a `FailAfter`.
+    failing: AtomicU64,
     held: Mutex<HashSet<String>>,
     tally: Mutex<Tally>,
     http: Http,
@@ -131,6 +173,34 @@ impl Proxy {
 
     pub fn set_hold(&self, ms: u64) {
         self.hold_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Adds a fault; it fires once.
+    pub fn add_fault(&self, fault: Fault) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.push(fault);
+        }
+    }
+
+    /// Drops the faults not yet fired, and stops failing requests.
+    pub fn clear_faults(&self) {
+        if let Ok(mut f) = self.faults.lock() {
+            f.clear();
+        }
+        self.failing.store(0, Ordering::SeqCst);
+    }
+
+    /// How many faults have met their request.
+    pub fn fired(&self) -> u64 {
+        self.fired.load(Ordering::SeqCst)
+    }
+
+    /// The fault aimed at this request, taken out of the list.
+    fn take_fault(&self, op: &str, body: &[u8]) -> Option<Fault> {
+        let mut faults = self.faults.lock().ok()?;
+        let i = faults.iter().position(|f| f.aims_at(op, body))?;
+        self.fired.fetch_add(1, Ordering::SeqCst);
+        Some(faults.remove(i))
     }
 
     pub fn reset(&self) {
@@ -242,6 +312,39 @@ impl Proxy {
             .to_owned();
         let (parts, body) = req.into_parts();
         let body = body.collect().await?.to_bytes();
+        let failing = self
+            .failing
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if failing.is_ok() {
+            let mut r = error(
+                "InternalServerError",
+                json!({"message": "Internal server error"}),
+            );
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return Ok(r);
+        }
+        let mut fail_next = 0;
+        match self.take_fault(&target, &body) {
+            Some(Fault::DelayOnce { ms, .. }) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            Some(Fault::FailAfter { count, .. }) => fail_next = count,
+            None => {}
+        }
+        let resp = self.pass(parts, body, target).await;
+        if fail_next > 0 {
+            self.failing.store(fail_next, Ordering::SeqCst);
+        }
+        resp
+    }
+
+    /// A DynamoDB request, as DynamoDB would treat it on hot items.
+    async fn pass(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Bytes,
+        target: String,
+    ) -> Result<Response<Full<Bytes>>, BoxError> {
         let writes = matches!(
             target.as_str(),
             "TransactWriteItems" | "PutItem" | "UpdateItem" | "DeleteItem"
@@ -343,6 +446,9 @@ pub async fn start(listen: SocketAddr, upstream: &str, hold_ms: u64) -> Result<H
         upstream: upstream.trim_end_matches('/').to_owned(),
         hold_ms: AtomicU64::new(hold_ms),
         delay_ms: AtomicU64::new(0),
+        faults: Mutex::new(Vec::new()),
+        fired: AtomicU64::new(0),
+        failing: AtomicU64::new(0),
         held: Mutex::new(HashSet::new()),
         tally: Mutex::new(Tally::default()),
         http: Client::builder(TokioExecutor::new()).build_http(),

@@ -5,7 +5,9 @@ pub mod downline;
 pub mod fence;
 pub mod link;
 pub mod move_job;
+pub mod move_steps;
 pub mod moves;
+pub mod remove;
 pub mod subtree;
 
 use std::collections::HashMap;

@@ -1,58 +1,44 @@
-//! Loading a member's subtree, at any depth, through its edges: the edges under a member
-//! reach ten levels down; below that, the edges under the members ten levels down.
+//! Loading a small subtree, at any depth, through its edges: the edges under a member reach
+//! ten levels down; below that, the edges under the members ten levels down. Every read is
+//! bounded by what the caller can take, so a huge subtree costs a few pages, not itself.
 
 use super::super::{Store, StoreError};
 use super::downline::{EdgeRow, Levels};
 use super::Member;
+use crate::domain::graph::still_under;
 use crate::domain::shards::EDGE_SHARDS;
 use crate::domain::{Level, NetworkId, ProgramId, UserId, MAX_LEVELS};
 
 impl Store {
-    /// Every edge under `ancestor`, all levels, all shards.
-    pub async fn all_edges(
+    /// Every edge under `ancestor`, or None when there are more than `cap`. Each shard is read
+    /// side by side, up to `cap + 1` rows: at most `EDGE_SHARDS * (cap + 1)` rows in all.
+    pub async fn edges_within(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
         ancestor: &UserId,
-    ) -> Result<Vec<EdgeRow>, StoreError> {
+        cap: usize,
+    ) -> Result<Option<Vec<EdgeRow>>, StoreError> {
         let all = Levels::UpTo(Level::MAX);
+        let want = i32::try_from(cap + 1).unwrap_or(i32::MAX);
         let reads = (0..EDGE_SHARDS).map(|s| async move {
-            let mut out = Vec::new();
-            let mut after = None;
-            loop {
-                let (rows, last) = self
-                    .edge_page(net, prog, (ancestor, s), all, (after, None))
-                    .await?;
-                out.extend(rows);
-                match last {
-                    Some(sk) => after = Some(sk),
-                    None => return Ok::<_, StoreError>(out),
-                }
-            }
+            let (rows, last) = self
+                .edge_page(net, prog, (ancestor, s), all, (None, Some(want)))
+                .await?;
+            Ok::<_, StoreError>((rows, last.is_some()))
         });
-        let mut rows: Vec<EdgeRow> = futures::future::try_join_all(reads)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        let mut rows = Vec::new();
+        for (part, more) in futures::future::try_join_all(reads).await? {
+            if more {
+                return Ok(None);
+            }
+            rows.extend(part);
+        }
+        if rows.len() > cap {
+            return Ok(None);
+        }
         rows.sort_by(|a, b| a.sk.cmp(&b.sk));
-        Ok(rows)
-    }
-
-    /// How many members lie within ten levels below `ancestor`: its edges, counted.
-    pub async fn count_edges(
-        &self,
-        net: &NetworkId,
-        prog: &ProgramId,
-        ancestor: &UserId,
-    ) -> Result<u64, StoreError> {
-        let counts = crate::store::keys::downline_partitions(net, prog, ancestor)
-            .into_iter()
-            .map(|pk| async move { self.count_partition(&pk).await });
-        Ok(futures::future::try_join_all(counts)
-            .await?
-            .into_iter()
-            .sum())
+        Ok(Some(rows))
     }
 
     /// Every member below `user` at any depth, with its depth (1 = direct referee), top
@@ -67,15 +53,21 @@ impl Store {
         let mut out: Vec<(Member, usize)> = Vec::new();
         let mut frontier = vec![(user.clone(), 0usize)];
         while let Some((top, base)) = frontier.pop() {
-            let rows = self.all_edges(net, prog, &top).await?;
-            if out.len() + rows.len() > budget {
+            let Some(rows) = self
+                .edges_within(net, prog, &top, budget - out.len())
+                .await?
+            else {
                 return Ok(None);
-            }
+            };
             let users: Vec<UserId> = rows.iter().map(|r| r.user.clone()).collect();
             let members = self.members(net, prog, &users).await?;
             for (row, m) in rows.iter().zip(members) {
                 if !m.exists() {
                     return Err(StoreError::Corrupt("edge without membership".into()));
+                }
+                // A leaf that left since its edge was read is no longer the move's.
+                if !still_under(&m.view, &top, row.level as usize) {
+                    continue;
                 }
                 if row.level == MAX_LEVELS && m.view.kids {
                     frontier.push((m.view.user.clone(), base + MAX_LEVELS as usize));
