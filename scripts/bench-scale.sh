@@ -4,6 +4,8 @@
 # then 50 ms. Prints tables of rates and ratios; never passes or fails on time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 ./scripts/tools.sh
 
 DDB_PORT=${BENCH_DDB_PORT:-8768}
@@ -29,11 +31,11 @@ export AWS_REGION=us-east-1 TABLE_NAME=refnet-bench DESO_NETWORK_ID=demo DESO_PR
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DDB_PORT}"
 cargo build -q --workspace --bins
-REFNET_DEMO_API_KEY=$KEY ./target/debug/refnet-admin seed-demo >/dev/null
-SUPER_ADMIN_PUBLIC_KEYS=$(./target/debug/refnet-admin deso-jwt "$BENCH_ADMIN_SEED" | sed 's/.*"PublicKeyBase58Check":"\([^"]*\)".*/\1/')
+REFNET_DEMO_API_KEY=$KEY "$BIN"/refnet-admin seed-demo >/dev/null
+SUPER_ADMIN_PUBLIC_KEYS=$("$BIN"/refnet-admin deso-jwt "$BENCH_ADMIN_SEED" | sed 's/.*"PublicKeyBase58Check":"\([^"]*\)".*/\1/')
 export SUPER_ADMIN_PUBLIC_KEYS
 
-./target/debug/conflict-proxy "$PROXY_PORT" "$AWS_ENDPOINT_URL_DYNAMODB" 20 2>.tools/bench-proxy.log &
+"$BIN"/conflict-proxy "$PROXY_PORT" "$AWS_ENDPOINT_URL_DYNAMODB" 20 2>.tools/bench-proxy.log &
 pids+=($!)
 AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${PROXY_PORT}" .venv/bin/cargo-lambda lambda watch \
   --invoke-address 127.0.0.1 --invoke-port "$API_PORT" --concurrency 12 --ignore-changes \
@@ -45,4 +47,4 @@ for _ in $(seq 1 120); do
 done
 # The counts' stream consumer is not run: the aggregator's writes are measured apart
 # (README, capacity model), and signups do not wait for it.
-./target/debug/bench-scale "http://127.0.0.1:${API_PORT}" "http://127.0.0.1:${PROXY_PORT}" "$KEY" "$SECS" "$HOLDS"
+"$BIN"/bench-scale "http://127.0.0.1:${API_PORT}" "http://127.0.0.1:${PROXY_PORT}" "$KEY" "$SECS" "$HOLDS"

@@ -3,6 +3,8 @@
 # behind local-gateway's Runtime API, on a DynamoDB Local and demo seed of its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 DDB=${ARTIFACTS_DDB_PORT:-8970}
 PORT=${ARTIFACTS_PORT:-9170}
 ./scripts/tools.sh
@@ -26,9 +28,9 @@ done
 ./scripts/ddb-local.sh start "$DDB"
 gateway_pid=""
 trap 'kill $gateway_pid 2>/dev/null || true; ./scripts/ddb-local.sh stop "$DDB"' EXIT
-./target/debug/refnet-admin seed-demo >/dev/null
-./target/debug/refnet-admin events >/dev/null
-./target/debug/local-gateway "$PORT" "$bins" >.tools/artifacts.log 2>&1 &
+"$BIN"/refnet-admin seed-demo >/dev/null
+"$BIN"/refnet-admin events >/dev/null
+"$BIN"/local-gateway "$PORT" "$bins" >.tools/artifacts.log 2>&1 &
 gateway_pid=$!
 sleep 1
 .venv/bin/python scripts/check_artifacts.py "http://127.0.0.1:$PORT" .tools/events

@@ -3,6 +3,8 @@
 # at http://127.0.0.1:9000 through cargo lambda watch. Ctrl-C stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 
 ./scripts/tools.sh
 
@@ -42,13 +44,13 @@ fi
 
 # Build every function up front so the first request to each does not wait for a compile.
 cargo build --workspace --bins
-./target/debug/refnet-admin create-table
+"$BIN"/refnet-admin create-table
 
 # The table's stream, delivered to the aggregator and the move worker as on AWS. It reads from
 # the stream's tip, so it starts before the seed writes anything it must count.
-./target/debug/stream-poller http://127.0.0.1:9000 &
+"$BIN"/stream-poller http://127.0.0.1:9000 &
 poller_pid=$!
-./target/debug/refnet-admin seed-demo
+"$BIN"/refnet-admin seed-demo
 
 echo "Refnet API on http://127.0.0.1:9000 (Ctrl-C stops it)" >&2
 .venv/bin/cargo-lambda lambda watch \

@@ -8,6 +8,8 @@
 #     and the checker still finds nothing half-written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 
 DDB=${FAULT_DDB_PORT:-8950}
 PROXY=${FAULT_PROXY_PORT:-8951}
@@ -28,7 +30,7 @@ KEY=refnet-local-demo-key
 
 ./scripts/ddb-local.sh start "$DDB" "$DATA"
 # The proxy stays up while DynamoDB Local dies and comes back, as a network path would.
-./target/debug/conflict-proxy "$PROXY" "http://127.0.0.1:${DDB}" 0 >.tools/faults/proxy.log 2>&1 &
+"$BIN"/conflict-proxy "$PROXY" "http://127.0.0.1:${DDB}" 0 >.tools/faults/proxy.log 2>&1 &
 proxy_pid=$!
 watch_pid="" poller_pid=""
 cleanup() {
@@ -46,7 +48,7 @@ fail() { echo "faults FAIL: $*"; fails=$((fails + 1)); }
 A="Authorization: Bearer $KEY"
 
 # DeSo credentials: the demo admin, and 40 users of their own seeds.
-jwt() { ./target/debug/refnet-admin deso-jwt "$(printf "$1%.0s" $(seq 32))" 600; }
+jwt() { "$BIN"/refnet-admin deso-jwt "$(printf "$1%.0s" $(seq 32))" 600; }
 {
   echo "{\"admin\": $(jwt a1 | sed 's/PublicKeyBase58Check/key/; s/JWT/jwt/'), \"users\": ["
   for i in $(seq 16 55); do
@@ -87,7 +89,7 @@ curl -s -X POST "http://127.0.0.1:${PROXY}/__proxy/delay?ms=0" >/dev/null
 # Every invariant, once the writes the slow burst abandoned have landed and the counts settled.
 checked=""
 for _ in $(seq 1 30); do
-  if ./target/debug/refnet-admin check >.tools/faults/check.log 2>&1; then checked=1; break; fi
+  if "$BIN"/refnet-admin check >.tools/faults/check.log 2>&1; then checked=1; break; fi
   sleep 1
 done
 if [ -n "$checked" ]; then echo "faults ok: refnet-admin check: $(tail -1 .tools/faults/check.log)"; else

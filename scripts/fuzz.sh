@@ -5,6 +5,8 @@
 # and super admin). A fixed seed and time budget: a failure reproduces with the same command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 API=$1
 FN_LOG=$2
 FUZZ_SEED=${FUZZ_SEED:-20261123}
@@ -34,8 +36,8 @@ fi
 
 # Fresh JWTs: the admin's lives an hour (ADMIN_JWT_MAX_LIFETIME_SECS), longer than the run.
 seed() { printf "$1%.0s" $(seq 32); }
-FUZZ_ADMIN=$(./target/debug/refnet-admin deso-jwt "$(seed a1)" 3600)
-FUZZ_USER=$(./target/debug/refnet-admin deso-jwt "$(seed b2)" 3600)
+FUZZ_ADMIN=$("$BIN"/refnet-admin deso-jwt "$(seed a1)" 3600)
+FUZZ_USER=$("$BIN"/refnet-admin deso-jwt "$(seed b2)" 3600)
 export FUZZ_ADMIN FUZZ_USER PYTHONPATH=scripts SCHEMATHESIS_HOOKS=fuzz_hooks
 report=.tools/fuzz
 rm -rf "$report"

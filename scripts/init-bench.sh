@@ -11,6 +11,8 @@
 # interleaved.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 ./scripts/tools.sh
 DDB=${INIT_BENCH_DDB_PORT:-8980}
 TLS=${INIT_BENCH_TLS_PORT:-8981}
@@ -48,7 +50,7 @@ if [ -n "$PROFILES" ]; then
       s) lto=false opt=s ;;
       *) echo "unknown profile $p" >&2; exit 2 ;;
     esac
-    dir=$PWD/target/profile-$p
+    dir=$TARGET/profile-$p
     rm -rf "$dir"
     start=$(date +%s)
     CARGO_TARGET_DIR=$dir CARGO_PROFILE_RELEASE_LTO=$lto CARGO_PROFILE_RELEASE_OPT_LEVEL=$opt build
@@ -62,7 +64,7 @@ if [ -n "$PROFILES" ]; then
   done
 else
   build
-  dir=$PWD/target
+  dir=$TARGET
   for t in "${builds[@]}"; do link "$dir" "$t" "$t"; done
   targets=("${builds[@]:0:2}")
   for stage in linked env env-warm; do
@@ -116,7 +118,7 @@ if [ -z "$PROFILES" ]; then
   python3 scripts/tls_proxy.py "$TLS" "$DDB" "$tls/cert.pem" "$tls/key.pem" &
   proxy=$!
 fi
-./target/debug/refnet-admin seed-demo >/dev/null
+"$BIN"/refnet-admin seed-demo >/dev/null
 # Fresh JWTs, valid longer than the runs take.
-./target/debug/refnet-admin events >/dev/null
-./target/debug/init-bench "$bins" .tools/events "$RUNS" "$WARM" "${targets[@]}"
+"$BIN"/refnet-admin events >/dev/null
+"$BIN"/init-bench "$bins" .tools/events "$RUNS" "$WARM" "${targets[@]}"

@@ -4,6 +4,8 @@
 # the first function builds them all and the rest find them built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 id=$1
 out=$2
 # AddConnectionFunction -> add-connection
@@ -13,4 +15,4 @@ pkgs=()
 for d in functions/*/; do pkgs+=(-p "$(basename "$d")"); done
 cargo lambda build --release --x86-64 "${pkgs[@]}"
 mkdir -p "$out"
-cp "target/lambda/$fn/bootstrap" "$out/bootstrap"
+cp "$TARGET/lambda/$fn/bootstrap" "$out/bootstrap"

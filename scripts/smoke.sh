@@ -3,6 +3,8 @@
 # them; every sample event through `cargo lambda invoke`; the fuzzer through local-gateway. Needs AWS_ENDPOINT_URL_DYNAMODB (test.sh starts DynamoDB Local).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 
 PORT=${SMOKE_PORT:-9100}
 # The demo key and admin the sample events carry (seed a1; local endpoints only).
@@ -15,7 +17,12 @@ export SUPER_ADMIN_PUBLIC_KEYS=BC1YLiv5upLZa6CeDbqey6uj1sTLia94HTKJrB4b16AhEyWU3
 cargo build -q --workspace --bins
 # shellcheck source=scripts/stack.sh
 . scripts/stack.sh
-trap 'kill "$watch_pid" "$poller_pid" 2>/dev/null || true; wait "$watch_pid" "$poller_pid" 2>/dev/null || true' EXIT
+watch_pid="" poller_pid="" gateway_pid=""
+stop_all() {
+  local pids=($watch_pid $poller_pid $gateway_pid)
+  [ ${#pids[@]} = 0 ] || { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; }
+}
+trap stop_all EXIT
 start_stack .tools/smoke
 
 fails=0
@@ -78,11 +85,11 @@ if [ -n "$loc" ]; then
 fi
 if echo "$job" | grep -q '"status":"done"'; then echo "smoke ok: move job done"; else echo "smoke FAIL: move job: ${loc:-no Location} $job"; fails=$((fails + 1)); fi
 # The operator's view: the finished job is out of the running jobs' index.
-jobs=$(./target/debug/refnet-admin jobs demo 2>&1 | tail -1)
+jobs=$("$BIN"/refnet-admin jobs demo 2>&1 | tail -1)
 if [ "$jobs" = "0 running" ]; then echo "smoke ok: refnet-admin jobs"; else echo "smoke FAIL: refnet-admin jobs: $jobs"; fails=$((fails + 1)); fi
 
 # Every sample event through the README's invoke command, its JWTs signed afresh first.
-./target/debug/refnet-admin events >/dev/null
+"$BIN"/refnet-admin events >/dev/null
 for ev in .tools/events/*.json; do
   name=$(basename "$ev" .json)
   out=$(.venv/bin/cargo-lambda lambda invoke "$name" --invoke-address 127.0.0.1 --invoke-port "$PORT" \
@@ -98,9 +105,8 @@ done
 # HTTP API and Runtime API as AWS speaks them. `cargo lambda watch` acknowledges a function's
 # answer before reading it, and under load loses a few large ones (its 500; README).
 GW_PORT=$((PORT + 1))
-./target/debug/local-gateway "$GW_PORT" target/debug >.tools/smoke-gateway.log 2>&1 &
+"$BIN"/local-gateway "$GW_PORT" "$BIN" >.tools/smoke-gateway.log 2>&1 &
 gateway_pid=$!
-trap 'kill "$watch_pid" "$poller_pid" "$gateway_pid" 2>/dev/null || true; wait "$watch_pid" "$poller_pid" "$gateway_pid" 2>/dev/null || true' EXIT
 # Listening before the fuzzer's first probe, which counts on an answer (its 404 for an unknown path).
 for _ in $(seq 1 100); do
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/")" = 000 ] || break
@@ -113,7 +119,7 @@ fi
 # Every invariant, over everything the smoke test and the fuzzer wrote, once counts settle.
 checked=""
 for _ in $(seq 1 20); do
-  if ./target/debug/refnet-admin check >.tools/smoke-check.log 2>&1; then checked=1; break; fi
+  if "$BIN"/refnet-admin check >.tools/smoke-check.log 2>&1; then checked=1; break; fi
   sleep 1
 done
 if [ -n "$checked" ]; then echo "smoke ok: refnet-admin check"; else

@@ -6,7 +6,7 @@ connection codes, DeSo sign-ups (begin) and their credits (callback), at a fixed
 
 Open loop: a request leaves every 1/rate s whatever the answers do, at most 8 in flight.
 Prints errors (any answer not 2xx), p50/p99 latency of each minute and the first vs the last
-minute, and the RSS (VmRSS) of each function process (`target/debug/<function>`) one minute in
+minute, and the RSS (VmRSS) of each function process (`<target dir>/debug/<function>`) one minute in
 and at the end. Every function answers once before the clock starts. Exits 1 on any error, or when a function's RSS grew by more than a quarter.
 """
 import json
@@ -15,6 +15,9 @@ import sys
 import threading
 import time
 import urllib.request
+
+# The debug binaries of the stack (cargo's target directory, from scripts/target.sh).
+BIN = os.path.realpath(os.environ.get("BIN", "target/debug"))
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -49,7 +52,7 @@ def rss_by_process(stack_pid):
         except OSError:
             continue
         name = os.path.basename(exe)
-        if "/target/debug/" not in exe or name not in FUNCTIONS:
+        if not exe.startswith(BIN + "/") or name not in FUNCTIONS:
             continue
         kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
         out[pid] = (name, kb)

@@ -3,6 +3,8 @@
 # over real HTTP, on a stack and DynamoDB Local of its own (local only). See scripts/soak.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 
 DDB=${SOAK_DDB_PORT:-8960}
 PORT=${SOAK_PORT:-9160}
@@ -26,21 +28,21 @@ trap cleanup EXIT
 start_stack .tools/soak/stack
 
 # One DeSo user per sign-up (begin, then credit): rate x seconds / 5 requests a cycle.
-python3 - "$((RATE * SECONDS_TOTAL / 5 + 1))" >.tools/soak/users.json <<'PY'
-import json, subprocess, sys
+BIN=$BIN python3 - "$((RATE * SECONDS_TOTAL / 5 + 1))" >.tools/soak/users.json <<'PY'
+import json, os, subprocess, sys
 def jwt(seed, ttl):
-    out = subprocess.run(["./target/debug/refnet-admin", "deso-jwt", seed, str(ttl)],
+    out = subprocess.run([os.environ["BIN"] + "/refnet-admin", "deso-jwt", seed, str(ttl)],
                          check=True, capture_output=True, text=True).stdout
     d = json.loads(out)
     return {"key": d["PublicKeyBase58Check"], "jwt": d["JWT"]}
 users = [jwt(f"{i + 1:064x}", 0) for i in range(int(sys.argv[1]))]
 print(json.dumps({"admin": jwt("a1" * 32, 3600), "users": users}))
 PY
-python3 scripts/soak.py "$API" .tools/soak/users.json "$SECONDS_TOTAL" "$RATE" .tools/soak/report.json \
+BIN=$BIN python3 scripts/soak.py "$API" .tools/soak/users.json "$SECONDS_TOTAL" "$RATE" .tools/soak/report.json \
   "$watch_pid"
 # Every invariant over what the soak wrote, once the counts have settled.
 for _ in $(seq 1 30); do
-  if ./target/debug/refnet-admin check >.tools/soak/check.log 2>&1; then
+  if "$BIN"/refnet-admin check >.tools/soak/check.log 2>&1; then
     echo "soak: refnet-admin check: $(tail -1 .tools/soak/check.log)"
     exit 0
   fi

@@ -3,14 +3,14 @@
 # watch_pid and API. Logs go to $1-poller.log and $1-watch.log.
 start_stack() {
   local logs=$1
-  ./target/debug/refnet-admin create-table >/dev/null
+  "$BIN"/refnet-admin create-table >/dev/null
   # The poller reads from the stream's tip: it starts before the seed writes what it must count.
-  ./target/debug/stream-poller "http://127.0.0.1:${PORT}" >"${logs}-poller.log" 2>&1 &
+  "$BIN"/stream-poller "http://127.0.0.1:${PORT}" >"${logs}-poller.log" 2>&1 &
   poller_pid=$!
   .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "$PORT" \
     --concurrency "${WATCH_CONCURRENCY:-4}" --ignore-changes >"${logs}-watch.log" 2>&1 &
   watch_pid=$!
-  ./target/debug/refnet-admin seed-demo >/dev/null
+  "$BIN"/refnet-admin seed-demo >/dev/null
   API="http://127.0.0.1:${PORT}"
   for _ in $(seq 1 120); do
     curl -s -o /dev/null "$API/networks/demo/connections" && break

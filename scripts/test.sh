@@ -19,6 +19,8 @@ export AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
 ./scripts/smoke.sh
+# The stack from a copy of the repo whose target directory is elsewhere (CARGO_TARGET_DIR).
+./scripts/target-dir-test.sh
 # On a DynamoDB Local of its own: killed mid-burst, restarted, then slow.
 ./scripts/faults.sh
 
