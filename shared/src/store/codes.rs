@@ -235,6 +235,28 @@ impl Store {
         Ok(tx)
     }
 
+    /// Reads every shard of `code` (one BatchGetItem) and marks the full ones, so that a
+    /// process that found one full shard knows at once whether any has room.
+    pub async fn learn_code_fill(&self, code: &CodeItem) -> Result<(), StoreError> {
+        let c = code.key()?;
+        let wanted = shard_keys(&c);
+        let mut got = self.batch_get(&wanted).await?;
+        let caps = code.shard_caps();
+        let mut full = Vec::new();
+        for (k, key) in wanted.iter().enumerate() {
+            let is_full = match got.remove(key) {
+                Some(item) => items::from_item::<ShardItem>(item)?.is_full(),
+                // created by its first write, with the config's share of the cap
+                None => !code.active || caps.as_ref().is_some_and(|c| c[k] == 0),
+            };
+            if is_full {
+                full.push(k);
+            }
+        }
+        self.picker().mark_full(&code.code, code.cfg_version, full);
+        Ok(())
+    }
+
     /// Code items by key, as one read saw them (strongly consistent or not).
     pub async fn code_items(
         &self,

@@ -99,13 +99,14 @@ impl ShardPicker {
         );
     }
 
-    /// The first shard of `code`, from the lease's on, not seen full under `version`.
+    /// A shard of `code` not seen full under `version`, chosen by the lease among those, so
+    /// that concurrent writers spread over what room is left rather than crowd the next one.
     pub fn code_shard(&self, code: &str, version: u64, lease: &Lease<'_>) -> Option<usize> {
         let mask = self.full_mask(code, version);
-        let start = lease.shard(CODE_SHARDS);
-        (0..CODE_SHARDS)
-            .map(|i| (start + i) % CODE_SHARDS)
-            .find(|k| mask & (1u64 << k) == 0)
+        let open: Vec<usize> = (0..CODE_SHARDS)
+            .filter(|k| mask & (1u64 << k) == 0)
+            .collect();
+        (!open.is_empty()).then(|| open[lease.slot % open.len()])
     }
 
     /// Records that shards of `code` are full under `version`.
@@ -183,6 +184,20 @@ mod tests {
         assert_ne!(next, first);
         p.mark_full("abcdefgh", 1, 0..CODE_SHARDS);
         assert_eq!(p.code_shard("abcdefgh", 1, &l), None);
+        drop(l);
+        // writers spread over the shards left: with 2 open, leases of every slot use both
+        let q = ShardPicker::new();
+        q.mark_full("c", 1, (0..CODE_SHARDS).filter(|k| *k != 3 && *k != 17));
+        let leases: Vec<_> = (0..SLOTS).map(|_| q.lease()).collect();
+        let mut used: Vec<usize> = leases
+            .iter()
+            .filter_map(|l| q.code_shard("c", 1, l))
+            .collect();
+        used.sort();
+        used.dedup();
+        assert_eq!(used, [3, 17]);
+        let p = ShardPicker::new();
+        let l = p.lease();
         assert!(
             p.code_shard("abcdefgh", 2, &l).is_some(),
             "a new config clears it"

@@ -1,6 +1,7 @@
 //! Integration tests: the real handlers, real API Gateway events, DynamoDB Local.
 
 mod admin_reads;
+mod capped_bursts;
 mod harness;
 mod move_jobs;
 mod moves;

@@ -275,7 +275,7 @@ impl Store {
                 Ok(Attempt::Done(CreditOutcome::nothing()))
             }
             Err(TxError::Cancelled(r)) => {
-                let learned = self.learn_from(&snap, &plan, &r, &lease, offset)?;
+                let learned = self.learn_from(&snap, &plan, &r, &lease, offset).await?;
                 if let Ok(mut h) = hint_slot.lock() {
                     *h = learned;
                 }

@@ -243,8 +243,9 @@ impl Store {
                         user_was_new: snap.user_profile.is_none(),
                     })),
                     Err(TxError::Cancelled(reasons)) => {
-                        let learned =
-                            self.learn(&snap, &plan.fence_at, &plan.code_at, &reasons, &lease, 0)?;
+                        let learned = self
+                            .learn(&snap, &plan.fence_at, &plan.code_at, &reasons, &lease, 0)
+                            .await?;
                         if let Ok(mut h) = hint_slot.lock() {
                             *h = learned;
                         }
@@ -393,8 +394,9 @@ impl Store {
     }
 
     /// What a cancelled plain link teaches the next attempt; `offset` is where the plan's
-    /// items start in the transaction.
-    fn learn(
+    /// items start in the transaction. A full code shard has the whole code read once, so
+    /// the next attempt knows every full shard, or that the code is.
+    async fn learn(
         &self,
         snap: &LinkSnapshot,
         fence_at: &Option<usize>,
@@ -426,6 +428,7 @@ impl Store {
                 if shard_item.active != Some(false) && shard_item.is_full() {
                     self.picker()
                         .mark_full(&code.code, code.cfg_version, [shard]);
+                    self.learn_code_fill(code).await?;
                 }
             }
         }
@@ -433,7 +436,7 @@ impl Store {
     }
 
     /// For other modules that build on a plain link: what its cancellation teaches.
-    pub fn learn_from(
+    pub async fn learn_from(
         &self,
         snap: &LinkSnapshot,
         plan: &PlainPlan,
@@ -442,5 +445,6 @@ impl Store {
         offset: usize,
     ) -> Result<LinkHint, StoreError> {
         self.learn(snap, &plan.fence_at, &plan.code_at, reasons, lease, offset)
+            .await
     }
 }
