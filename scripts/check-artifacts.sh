@@ -8,7 +8,14 @@ cd "$(dirname "$0")/.."
 DDB=${ARTIFACTS_DDB_PORT:-8970}
 PORT=${ARTIFACTS_PORT:-9170}
 ./scripts/tools.sh
-cargo build -q -p refnet-admin -p local-gateway
+# The release CLI and gateway of the same `cargo lambda build` as the artifacts, when there;
+# else a debug build.
+if [ -x "$TARGET/lambda/refnet-admin/bootstrap" ] && [ -x "$TARGET/lambda/local-gateway/bootstrap" ]; then
+  admin="$TARGET/lambda/refnet-admin/bootstrap" gateway="$TARGET/lambda/local-gateway/bootstrap"
+else
+  cargo build -q -p refnet-admin -p local-gateway
+  admin="$BIN/refnet-admin" gateway="$BIN/local-gateway"
+fi
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DDB}" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export TABLE_NAME=refnet-artifacts DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST_LOG=warn
@@ -28,9 +35,9 @@ done
 ./scripts/ddb-local.sh start "$DDB"
 gateway_pid=""
 trap 'kill $gateway_pid 2>/dev/null || true; ./scripts/ddb-local.sh stop "$DDB"' EXIT
-"$BIN"/refnet-admin seed-demo >/dev/null
-"$BIN"/refnet-admin events >/dev/null
-"$BIN"/local-gateway "$PORT" "$bins" >.tools/artifacts.log 2>&1 &
+"$admin" seed-demo >/dev/null
+"$admin" events >/dev/null
+"$gateway" "$PORT" "$bins" >.tools/artifacts.log 2>&1 &
 gateway_pid=$!
 sleep 1
 .venv/bin/python scripts/check_artifacts.py "http://127.0.0.1:$PORT" .tools/events

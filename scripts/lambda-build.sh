@@ -13,6 +13,8 @@ fn=$(printf '%s' "${id%Function}" | sed -E 's/([a-z0-9])([A-Z])/\1-\2/g' | tr '[
 [ -d "functions/$fn" ] || { echo "lambda-build: no function for $id ($fn)" >&2; exit 1; }
 pkgs=()
 for d in functions/*/; do pkgs+=(-p "$(basename "$d")"); done
+# The CLI and the local gateway too, so check-artifacts needs no second (debug) build.
+pkgs+=(-p refnet-admin -p local-gateway)
 cargo lambda build --release --x86-64 "${pkgs[@]}"
 mkdir -p "$out"
 cp "$TARGET/lambda/$fn/bootstrap" "$out/bootstrap"

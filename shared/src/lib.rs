@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod lambda;
 pub mod routes;
 pub mod sdk;
 pub mod store;

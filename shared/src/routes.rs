@@ -255,6 +255,43 @@ mod tests {
     }
 
     #[test]
+    fn every_function_runs_its_own_handler() {
+        use crate::lambda::Handler;
+        for r in &ROUTES {
+            assert!(
+                matches!(crate::api::handler_of(r.function), Some(Handler::Http(_))),
+                "{}",
+                r.function
+            );
+        }
+        for (f, _) in &STREAM_FUNCTIONS {
+            assert!(
+                matches!(crate::api::handler_of(f), Some(Handler::Stream(_))),
+                "{f}"
+            );
+        }
+        assert!(crate::api::handler_of("no-such-function").is_none());
+        // each main is one line naming its own module's handler
+        let fns = ROUTES
+            .iter()
+            .map(|r| r.function)
+            .chain(STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
+        for f in fns {
+            let main: String = std::fs::read_to_string(root(&format!("functions/{f}/src/main.rs")))
+                .expect("main.rs")
+                .split_whitespace()
+                .collect::<String>()
+                .replace(",)", ")");
+            let module = f.replace('-', "_");
+            let named = [
+                format!("shared::lambda::main(shared::api::{module}::HANDLER)"),
+                format!("shared::lambda::main(shared::api::deso::{module}::HANDLER)"),
+            ];
+            assert!(named.iter().any(|n| main.contains(n)), "{f}: {main}");
+        }
+    }
+
+    #[test]
     fn concrete_paths_find_their_route() {
         let (r, params) =
             route_of("PUT", "/networks/n/connections/p/users/a@x.io/referrer").unwrap();

@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::deso::admin_get_all_country_level_sign_up_bonuses::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `admin-get-all-country-level-sign-up-bonuses`: `shared::api::deso::admin_get_all_country_level_sign_up_bonuses`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::deso::admin_get_all_country_level_sign_up_bonuses::HANDLER)
 }

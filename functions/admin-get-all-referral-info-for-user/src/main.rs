@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::deso::admin_get_all_referral_info_for_user::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `admin-get-all-referral-info-for-user`: `shared::api::deso::admin_get_all_referral_info_for_user`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::deso::admin_get_all_referral_info_for_user::HANDLER)
 }

@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::deso::admin_update_referral_hash::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `admin-update-referral-hash`: `shared::api::deso::admin_update_referral_hash`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::deso::admin_update_referral_hash::HANDLER)
 }

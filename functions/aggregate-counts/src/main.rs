@@ -1,9 +1,4 @@
-use lambda_http::lambda_runtime::{run, service_fn, Error};
-use shared::api::aggregate_counts::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|event| handle(state, event))).await
+//! The Lambda function `aggregate-counts`: `shared::api::aggregate_counts`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::aggregate_counts::HANDLER)
 }

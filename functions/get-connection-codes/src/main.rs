@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::get_connection_codes::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `get-connection-codes`: `shared::api::get_connection_codes`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::get_connection_codes::HANDLER)
 }

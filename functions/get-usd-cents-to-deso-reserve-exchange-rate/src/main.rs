@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::deso::get_usd_cents_to_deso_reserve_exchange_rate::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `get-usd-cents-to-deso-reserve-exchange-rate`: `shared::api::deso::get_usd_cents_to_deso_reserve_exchange_rate`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::deso::get_usd_cents_to_deso_reserve_exchange_rate::HANDLER)
 }

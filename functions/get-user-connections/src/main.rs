@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::get_user_connections::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `get-user-connections`: `shared::api::get_user_connections`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::get_user_connections::HANDLER)
 }

@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::list_programs::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `list-programs`: `shared::api::list_programs`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::list_programs::HANDLER)
 }

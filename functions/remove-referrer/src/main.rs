@@ -1,9 +1,4 @@
-use lambda_http::{run, service_fn, Error};
-use shared::api::remove_referrer::handle;
-
-#[tokio::main]
-async fn main() -> Result<(), Error> {
-    shared::telemetry::init();
-    let state = shared::AppState::load().await?;
-    run(service_fn(|req| handle(state, req))).await
+//! The Lambda function `remove-referrer`: `shared::api::remove_referrer`.
+fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::main(shared::api::remove_referrer::HANDLER)
 }

@@ -44,6 +44,10 @@ pub fn edge_changes(records: &[EventRecord]) -> Vec<EdgeChange> {
         .collect()
 }
 
+/// This function's handler, as its Lambda binary and the tests run it.
+pub const HANDLER: crate::lambda::Handler =
+    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+
 pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
     let records = &event.payload.records;
     let (Some(first), Some(last)) = (records.first(), records.last()) else {

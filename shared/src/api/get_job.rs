@@ -12,6 +12,10 @@ use crate::{auth, AppState};
 
 const PATH: &str = "/networks/{network_id}/jobs/{job_id}";
 
+/// This function's handler, as its Lambda binary and the tests run it.
+pub const HANDLER: crate::lambda::Handler =
+    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
+
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
     serve(state.config.retry_budget, req, |req| run(state, req)).await
 }

@@ -23,6 +23,51 @@ use crate::http::{json_response, ApiError};
 use crate::store::graph::link::{Connection, LinkOutcome};
 use crate::store::jobs::JobView;
 
+/// The handler of each function, by name: the tests and local tools run them through it.
+pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
+    Some(match function {
+        "add-connection" => add_connection::HANDLER,
+        "admin-create-referral-hash" => deso::admin_create_referral_hash::HANDLER,
+        "admin-download-referral-csv" => deso::admin_download_referral_csv::HANDLER,
+        "admin-get-all-country-level-sign-up-bonuses" => {
+            deso::admin_get_all_country_level_sign_up_bonuses::HANDLER
+        }
+        "admin-get-all-referral-info-for-user" => {
+            deso::admin_get_all_referral_info_for_user::HANDLER
+        }
+        "admin-jumio-callback" => deso::admin_jumio_callback::HANDLER,
+        "admin-set-usd-cents-to-deso-reserve-exchange-rate" => {
+            deso::admin_set_usd_cents_to_deso_reserve_exchange_rate::HANDLER
+        }
+        "admin-update-jumio-country-sign-up-bonus" => {
+            deso::admin_update_jumio_country_sign_up_bonus::HANDLER
+        }
+        "admin-update-jumio-kickback-usd-cents" => {
+            deso::admin_update_jumio_kickback_usd_cents::HANDLER
+        }
+        "admin-update-jumio-usd-cents" => deso::admin_update_jumio_usd_cents::HANDLER,
+        "admin-update-referral-hash" => deso::admin_update_referral_hash::HANDLER,
+        "admin-upload-referral-csv" => deso::admin_upload_referral_csv::HANDLER,
+        "aggregate-counts" => aggregate_counts::HANDLER,
+        "change-referrer" => change_referrer::HANDLER,
+        "get-connection-codes" => get_connection_codes::HANDLER,
+        "get-job" => get_job::HANDLER,
+        "get-referral-info-for-referral-hash" => deso::get_referral_info_for_referral_hash::HANDLER,
+        "get-referral-info-for-user" => deso::get_referral_info_for_user::HANDLER,
+        "get-usd-cents-to-deso-reserve-exchange-rate" => {
+            deso::get_usd_cents_to_deso_reserve_exchange_rate::HANDLER
+        }
+        "get-user-connections" => get_user_connections::HANDLER,
+        "jumio-begin" => deso::jumio_begin::HANDLER,
+        "list-programs" => list_programs::HANDLER,
+        "move-worker" => move_worker::HANDLER,
+        "remove-referrer" => remove_referrer::HANDLER,
+        "upsert-program" => upsert_program::HANDLER,
+        "user-status" => user_status::HANDLER,
+        _ => return None,
+    })
+}
+
 pub(crate) fn program_json(p: &Program) -> Value {
     json!({
         "program_id": p.id.as_str(),

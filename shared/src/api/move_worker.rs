@@ -67,6 +67,10 @@ pub fn slices(jobs: usize, now: u64, until: u64) -> Vec<u64> {
         .collect()
 }
 
+/// This function's handler, as its Lambda binary and the tests run it.
+pub const HANDLER: crate::lambda::Handler =
+    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+
 pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
     let now = now_ms();
     let until = run_until(event.context.deadline, now);

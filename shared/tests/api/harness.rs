@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use shared::domain::NetworkId;
+use shared::lambda::Handler;
 use shared::store::metrics::CallCounter;
 use shared::{auth, AppState, Config};
 
@@ -527,51 +528,13 @@ pub fn dispatch(
     name: String,
     req: Request,
 ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'static>> {
-    use shared::api::deso::*;
-    use shared::api::*;
     Box::pin(async move {
-        let r = match name.as_str() {
-            "get-referral-info-for-user" => get_referral_info_for_user::handle(s, req).await,
-            "get-referral-info-for-referral-hash" => {
-                get_referral_info_for_referral_hash::handle(s, req).await
-            }
-            "jumio-begin" => jumio_begin::handle(s, req).await,
-            "get-usd-cents-to-deso-reserve-exchange-rate" => {
-                get_usd_cents_to_deso_reserve_exchange_rate::handle(s, req).await
-            }
-            "admin-create-referral-hash" => admin_create_referral_hash::handle(s, req).await,
-            "admin-update-referral-hash" => admin_update_referral_hash::handle(s, req).await,
-            "admin-get-all-referral-info-for-user" => {
-                admin_get_all_referral_info_for_user::handle(s, req).await
-            }
-            "admin-download-referral-csv" => admin_download_referral_csv::handle(s, req).await,
-            "admin-upload-referral-csv" => admin_upload_referral_csv::handle(s, req).await,
-            "admin-update-jumio-country-sign-up-bonus" => {
-                admin_update_jumio_country_sign_up_bonus::handle(s, req).await
-            }
-            "admin-get-all-country-level-sign-up-bonuses" => {
-                admin_get_all_country_level_sign_up_bonuses::handle(s, req).await
-            }
-            "admin-update-jumio-usd-cents" => admin_update_jumio_usd_cents::handle(s, req).await,
-            "admin-update-jumio-kickback-usd-cents" => {
-                admin_update_jumio_kickback_usd_cents::handle(s, req).await
-            }
-            "admin-set-usd-cents-to-deso-reserve-exchange-rate" => {
-                admin_set_usd_cents_to_deso_reserve_exchange_rate::handle(s, req).await
-            }
-            "admin-jumio-callback" => admin_jumio_callback::handle(s, req).await,
-            "upsert-program" => upsert_program::handle(s, req).await,
-            "list-programs" => list_programs::handle(s, req).await,
-            "add-connection" => add_connection::handle(s, req).await,
-            "get-user-connections" => get_user_connections::handle(s, req).await,
-            "get-connection-codes" => get_connection_codes::handle(s, req).await,
-            "change-referrer" => change_referrer::handle(s, req).await,
-            "remove-referrer" => remove_referrer::handle(s, req).await,
-            "get-job" => get_job::handle(s, req).await,
-            "user-status" => user_status::handle(s, req).await,
-            other => panic!("no handler for {other}"),
-        };
-        r.expect("handlers answer every request with a response")
+        match shared::api::handler_of(&name) {
+            Some(Handler::Http(h)) => h(s, req)
+                .await
+                .expect("handlers answer every request with a response"),
+            _ => panic!("no HTTP handler for {name}"),
+        }
     })
 }
 

@@ -36,6 +36,10 @@ pub const MAX_BYTES: usize = 4 << 20;
 /// Codes read per round.
 const PAGE: usize = 500;
 
+/// This function's handler, as its Lambda binary and the tests run it.
+pub const HANDLER: crate::lambda::Handler =
+    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
+
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
     serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }

@@ -9,6 +9,10 @@ use super::ok;
 use crate::http::{serve_deso, ApiError};
 use crate::AppState;
 
+/// This function's handler, as its Lambda binary and the tests run it.
+pub const HANDLER: crate::lambda::Handler =
+    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
+
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
     serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
 }

@@ -34,6 +34,10 @@ struct Begin {
     error_url: String,
 }
 
+/// This function's handler, as its Lambda binary and the tests run it.
+pub const HANDLER: crate::lambda::Handler =
+    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
+
 pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
     serve_deso(state.config.public_retry_budget, req, |req| run(state, req)).await
 }
