@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/target.sh
 DDB=${ARTIFACTS_DDB_PORT:-8970}
 PORT=${ARTIFACTS_PORT:-9170}
-./scripts/tools.sh
+./scripts/tools.sh ddb venv
 # The release CLI and gateway of the same `cargo lambda build` as the artifacts, when there;
 # else a debug build.
 if [ -x "$TARGET/lambda/refnet-admin/bootstrap" ] && [ -x "$TARGET/lambda/local-gateway/bootstrap" ]; then

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/tools.sh
+./scripts/tools.sh ddb venv
 SAM_CLI_VERSION=1.170.0
 if [ ! -x .venv/bin/sam ]; then
   echo "installing aws-sam-cli ${SAM_CLI_VERSION} into .venv" >&2

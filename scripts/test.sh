@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/tools.sh
+# shellcheck source=scripts/target.sh
+. scripts/target.sh
 
 cargo fmt --all --check
 
@@ -31,6 +33,7 @@ echo "cfn-lint: template.yaml passed"
 .venv/bin/python scripts/spec_examples.py
 
 log=$(mktemp)
+rm -f "$TARGET/tmp/policy-use.txt"
 set +e
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
@@ -39,4 +42,6 @@ passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
 rm -f "$log"
 echo "tests: ${passed} passed, ${failed} failed"
+# What each function did in the tests, against the access its IAM policy is generated from.
+[ ! -f "$TARGET/tmp/policy-use.txt" ] || "$BIN"/refnet-admin policy-use "$TARGET/tmp/policy-use.txt"
 exit "$status"

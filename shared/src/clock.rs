@@ -19,6 +19,16 @@ pub fn now() -> Now {
     }
 }
 
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
+    now().ns / 1_000_000
+}
+
+/// Seconds since the epoch.
+pub fn now_secs() -> u64 {
+    now().ns / 1_000_000_000
+}
+
 pub fn rfc3339(ns: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_nanos(ns)).to_string()
 }

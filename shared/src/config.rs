@@ -137,11 +137,20 @@ impl Config {
         Ok(config)
     }
 
+    /// Who may call the admin routes, for `auth::deso::authorize_admin`.
+    pub fn admin_policy(&self) -> crate::auth::deso::AdminPolicy<'_> {
+        crate::auth::deso::AdminPolicy {
+            network: self.deso_key_network,
+            max_lifetime_secs: self.admin_jwt_max_lifetime.as_secs(),
+            admins: &self.admin_public_keys,
+            super_admins: &self.super_admin_public_keys,
+        }
+    }
+
     /// The demo seeds are public: an admin key made from one is an open door on a real table.
     fn refuse_published_admins(&self) -> Result<(), ConfigError> {
         for seed in PUBLISHED_ADMIN_SEEDS {
-            let published =
-                crate::auth::deso::public_key_of_seed(&[seed; 32], self.deso_key_network);
+            let published = DesoPublicKey::of_seed(&[seed; 32], self.deso_key_network);
             if self
                 .admin_public_keys
                 .iter()
@@ -164,7 +173,7 @@ mod tests {
     use super::*;
 
     fn demo_admin() -> String {
-        crate::auth::deso::public_key_of_seed(&[0xa1; 32], DesoNetwork::Mainnet)
+        DesoPublicKey::of_seed(&[0xa1; 32], DesoNetwork::Mainnet)
             .unwrap()
             .as_str()
             .to_owned()

@@ -115,16 +115,7 @@ impl From<StoreError> for ApiError {
 }
 
 /// The error and its causes, for the log only.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
-}
+pub use crate::telemetry::error_chain;
 
 /// 201 when the request created its subject, else 200.
 pub fn created_or_ok(created: bool) -> StatusCode {
@@ -280,32 +271,14 @@ pub fn path_param(req: &Request, template: &str, name: &str) -> Result<String, A
         "" => req.uri().path(),
         p => p,
     };
-    let raw = match_template(raw_path, template, name)
+    let raw = crate::routes::params(template, raw_path, true)
+        .and_then(|ps| ps.into_iter().find(|(n, _)| *n == name))
+        .map(|(_, v)| v)
         .ok_or_else(|| ApiError::bad_request("invalid_path", format!("the path lacks {name}")))?;
     percent_encoding::percent_decode_str(&raw)
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| ApiError::bad_request("invalid_path", format!("{name} is not valid UTF-8")))
-}
-
-fn match_template(path: &str, template: &str, name: &str) -> Option<String> {
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let tpl: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-    if segs.len() < tpl.len() {
-        return None;
-    }
-    let offset = segs.len() - tpl.len();
-    let want = format!("{{{name}}}");
-    let mut found = None;
-    for (i, t) in tpl.iter().enumerate() {
-        let s = segs[offset + i];
-        if *t == want {
-            found = Some(s.to_owned());
-        } else if !t.starts_with('{') && *t != s {
-            return None;
-        }
-    }
-    found
 }
 
 pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -324,27 +297,5 @@ pub fn limit(req: &Request) -> Result<i32, ApiError> {
                 "limit must be 1 to 100",
             )),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn templates_match_from_the_end() {
-        let t = "/networks/{network_id}/connections/{program_id}";
-        assert_eq!(
-            match_template("/networks/n1/connections/p1", t, "program_id").as_deref(),
-            Some("p1")
-        );
-        assert_eq!(
-            match_template("/prod/networks/n1/connections/p1", t, "network_id").as_deref(),
-            Some("n1")
-        );
-        assert_eq!(
-            match_template("/networks/n1/other/p1", t, "program_id"),
-            None
-        );
     }
 }

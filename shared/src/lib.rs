@@ -7,6 +7,8 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+pub mod policy;
+pub mod random;
 pub mod routes;
 pub mod sdk;
 pub mod store;

@@ -1,6 +1,8 @@
 //! Every route, declared once. The Cargo.toml router of `cargo lambda watch`, the SAM
 //! template, the function crates and the sample events are held to this list by its test.
 
+use crate::store::keys::Prefix;
+
 /// One HTTP route and the function serving it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Route {
@@ -138,28 +140,71 @@ pub const ROUTES: [Route; 24] = [
 ];
 
 /// Functions fed by the table's stream: (function, PK prefix of the items it is fed).
-pub const STREAM_FUNCTIONS: [(&str, &str); 2] =
-    [("aggregate-counts", "DOWN#"), ("move-worker", "JOB#")];
+pub const STREAM_FUNCTIONS: [(&str, Prefix); 2] = [
+    ("aggregate-counts", Prefix::Down),
+    ("move-worker", Prefix::Job),
+];
+
+/// The path template of `function`'s route, looked up at compile time: a handler names its
+/// function, and its path comes from this table.
+pub const fn path_of(function: &str) -> &'static str {
+    let mut i = 0;
+    while i < ROUTES.len() {
+        if same(ROUTES[i].function, function) {
+            return ROUTES[i].path;
+        }
+        i += 1;
+    }
+    panic!("no route declared for this function")
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The parameters of a concrete (still percent-encoded) `path` against `template`, or None
+/// when it does not match. With `staged`, a stage prefix may come before the template, as API
+/// Gateway's `rawPath` carries one for a named stage.
+pub fn params<'t>(template: &'t str, path: &str, staged: bool) -> Option<Vec<(&'t str, String)>> {
+    let segs: Vec<&str> = path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    let tpl: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    let offset = segs.len().checked_sub(tpl.len())?;
+    if offset > 0 && !staged {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (t, s) in tpl.iter().zip(&segs[offset..]) {
+        match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            Some(name) if !s.is_empty() => out.push((name, s.to_string())),
+            Some(_) => return None,
+            None if t != s => return None,
+            None => {}
+        }
+    }
+    Some(out)
+}
 
 /// The route that serves `method path` (a concrete path), with its parameters.
 pub fn route_of(method: &str, path: &str) -> Option<(&'static Route, Vec<(&'static str, String)>)> {
-    let segs: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    ROUTES.iter().find_map(|r| {
-        let tpl: Vec<&str> = r.path.split('/').collect();
-        if r.method != method || tpl.len() != segs.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (t, s) in tpl.iter().zip(&segs) {
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) if !s.is_empty() => params.push((name, s.to_string())),
-                Some(_) => return None,
-                None if t != s => return None,
-                None => {}
-            }
-        }
-        Some((r, params))
-    })
+    ROUTES
+        .iter()
+        .filter(|r| r.method == method)
+        .find_map(|r| Some((r, params(r.path, path, false)?)))
 }
 
 #[cfg(test)]
@@ -293,10 +338,10 @@ mod tests {
 
     #[test]
     fn concrete_paths_find_their_route() {
-        let (r, params) =
+        let (r, found) =
             route_of("PUT", "/networks/n/connections/p/users/a@x.io/referrer").unwrap();
         assert_eq!(r.function, "change-referrer");
-        assert_eq!(params[2], ("user", "a@x.io".to_owned()));
+        assert_eq!(found[2], ("user", "a@x.io".to_owned()));
         assert_eq!(
             route_of("DELETE", "/networks/n/connections/p/users/a@x.io/referrer")
                 .unwrap()
@@ -306,5 +351,57 @@ mod tests {
         );
         assert!(route_of("PATCH", "/networks/n/connections").is_none());
         assert!(route_of("GET", "/networks//connections").is_none());
+        assert!(route_of("GET", "/prod/networks/n/connections").is_none());
+        // a handler reads its parameters past a stage prefix
+        let t = path_of("upsert-program");
+        assert_eq!(t, "/networks/{network_id}/connections/{program_id}");
+        let p = params(t, "/prod/networks/n1/connections/p1", true).unwrap();
+        assert_eq!(
+            p,
+            [
+                ("network_id", "n1".to_owned()),
+                ("program_id", "p1".to_owned())
+            ]
+        );
+        assert!(params(t, "/networks/n1/other/p1", true).is_none());
+        assert!(params(t, "/n1/p1", true).is_none());
+    }
+
+    #[test]
+    fn every_sample_event_names_its_own_route() {
+        let dir = std::fs::read_dir(root("events")).expect("events/");
+        let mut checked = 0;
+        for entry in dir.flatten() {
+            let name = entry.file_name().into_string().unwrap_or_default();
+            let Some(function) = name.strip_suffix(".json") else {
+                continue;
+            };
+            let ev: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(entry.path()).expect("read"))
+                    .expect("json");
+            let Some(path) = ev["rawPath"].as_str() else {
+                assert!(
+                    ev["Records"].is_array(),
+                    "{name}: an HTTP or a stream event"
+                );
+                assert!(
+                    STREAM_FUNCTIONS.iter().any(|(f, _)| *f == function),
+                    "{name}: a stream event for a stream consumer"
+                );
+                continue;
+            };
+            let method = ev["requestContext"]["http"]["method"]
+                .as_str()
+                .unwrap_or("");
+            let route = route_of(method, path).map(|(r, _)| r.function);
+            assert_eq!(route, Some(function), "{name}: {method} {path}");
+            assert_eq!(
+                ev["routeKey"].as_str(),
+                Some(format!("{method} {}", path_of(function)).as_str()),
+                "{name}: routeKey"
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, ROUTES.len(), "one event per route");
     }
 }

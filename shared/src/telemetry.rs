@@ -11,3 +11,15 @@ pub fn init() {
         .with_target(false)
         .try_init();
 }
+
+/// An error and its causes, for the log (never for a client).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

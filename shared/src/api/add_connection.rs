@@ -13,7 +13,7 @@ use crate::http::{json_body, serve, ApiError};
 use crate::store::graph::link::LinkRequest;
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections/{program_id}";
+const PATH: &str = crate::routes::path_of("add-connection");
 
 #[derive(Deserialize)]
 struct AddConnection {

@@ -16,7 +16,7 @@ use crate::http::{json_body, serve, ApiError};
 use crate::store::graph::link::LinkRequest;
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}/referrer";
+const PATH: &str = crate::routes::path_of("change-referrer");
 
 #[derive(Deserialize)]
 struct ChangeReferrer {

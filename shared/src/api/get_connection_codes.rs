@@ -13,7 +13,7 @@ use crate::http::{json_response, serve, ApiError};
 use crate::store::code_writes::DefaultCode;
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}/codes";
+const PATH: &str = crate::routes::path_of("get-connection-codes");
 
 /// This function's handler, as its Lambda binary and the tests run it.
 pub const HANDLER: crate::lambda::Handler =
@@ -33,7 +33,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         state.store.user_codes(&net, &user, Some(&prog))
     );
     let (auth, program) = head?;
-    auth.map_err(auth::refused)?;
+    auth.map_err(ApiError::from)?;
     let program = program.ok_or_else(|| program_not_found(&prog))?;
     let mut codes = codes?;
     if codes.is_empty() {

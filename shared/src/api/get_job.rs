@@ -10,7 +10,7 @@ use super::{job_json, network};
 use crate::http::{json_response, path_param, serve, ApiError};
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/jobs/{job_id}";
+const PATH: &str = crate::routes::path_of("get-job");
 
 /// This function's handler, as its Lambda binary and the tests run it.
 pub const HANDLER: crate::lambda::Handler =
@@ -36,7 +36,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         state.store.authenticate(&probe, &net),
         state.store.get_job(&net, id)
     );
-    auth?.map_err(auth::refused)?;
+    auth?.map_err(ApiError::from)?;
     let job =
         job?.ok_or_else(|| ApiError::not_found("job_not_found", "no such job in this network"))?;
     Ok(json_response(

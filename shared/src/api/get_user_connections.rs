@@ -20,7 +20,7 @@ use crate::store::graph::downline::{Levels, ShardCursor};
 use crate::store::keys;
 use crate::{auth, clock, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}";
+const PATH: &str = crate::routes::path_of("get-user-connections");
 
 /// This function's handler, as its Lambda binary and the tests run it.
 pub const HANDLER: crate::lambda::Handler =
@@ -47,29 +47,27 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let user = path_user(state, &req, PATH)?;
     let level = match query_param(&req, "level") {
         None => None,
-        Some(v) => Some(
-            v.parse::<u8>()
-                .ok()
-                .and_then(Level::new)
-                .ok_or_else(|| ApiError::bad_request("invalid_level", "level must be 1 to 10"))?,
-        ),
+        Some(v) => Some(v.parse::<u8>().ok().and_then(Level::new).ok_or_else(|| {
+            let max = Level::MAX.get();
+            ApiError::bad_request("invalid_level", format!("level must be 1 to {max}"))
+        })?),
     };
     let limit = limit(&req)?;
     let head = state.store.member_head(&net, &prog, &user, &probe).await?;
-    head.auth.map_err(auth::refused)?;
+    head.auth.map_err(ApiError::from)?;
     let program = head.program.ok_or_else(|| program_not_found(&prog))?;
     let max = program.max_levels;
     if let Some(l) = level {
-        if l.get() > max {
+        if l > max {
             return Err(ApiError::bad_request(
                 "invalid_level",
-                format!("level must be 1 to {max}, the program's max_levels"),
+                format!("level must be 1 to {}, the program's max_levels", max.get()),
             ));
         }
     }
     let levels = match level {
         Some(l) => Levels::Exactly(l),
-        None => Levels::UpTo(Level::new(max).unwrap_or(Level::MAX)),
+        None => Levels::UpTo(max),
     };
     let scope = format!("downline|{net}|{prog}|{user}|{levels:?}");
     let start = query_param(&req, "cursor")
@@ -86,8 +84,12 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
 
     let member = head.member;
     let counts = head.counts;
-    let downline_counts: BTreeMap<String, u64> = (1..=max)
-        .map(|l| (l.to_string(), counts.levels[l as usize - 1]))
+    let downline_counts: BTreeMap<String, u64> = counts
+        .levels
+        .iter()
+        .take(max.depth())
+        .enumerate()
+        .map(|(i, n)| ((i + 1).to_string(), *n))
         .collect();
     let has_downline = member.as_ref().is_some_and(|m| m.kids);
     let (rows, next) = if has_downline {
@@ -104,7 +106,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             m.referrer.clone(),
             m.upline
                 .iter()
-                .take(max as usize)
+                .take(max.depth())
                 .enumerate()
                 .map(|(i, u)| json!({"user": u, "level": i + 1}))
                 .collect::<Vec<_>>(),

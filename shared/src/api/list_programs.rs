@@ -11,7 +11,7 @@ use crate::http::{
 use crate::store::keys::PROGRAM_PREFIX;
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections";
+const PATH: &str = crate::routes::path_of("list-programs");
 
 /// This function's handler, as its Lambda binary and the tests run it.
 pub const HANDLER: crate::lambda::Handler =
@@ -34,7 +34,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         state.store.authenticate(&probe, &net),
         state.store.list_programs(&net, limit + 1, start)
     );
-    auth?.map_err(auth::refused)?;
+    auth?.map_err(ApiError::from)?;
     let mut page = page?;
     let more = page.programs.len() > limit as usize;
     page.programs.truncate(limit as usize);

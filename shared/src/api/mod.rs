@@ -68,11 +68,45 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
     })
 }
 
+/// Every credential failure of both API families becomes a status here, and only here.
+impl From<crate::auth::KeyRefusal> for ApiError {
+    fn from(e: crate::auth::KeyRefusal) -> Self {
+        use crate::auth::KeyRefusal;
+        match e {
+            KeyRefusal::OtherNetwork => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            _ => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::api_keys::AuthFailure> for ApiError {
+    fn from(f: crate::store::api_keys::AuthFailure) -> Self {
+        crate::auth::KeyRefusal::from(f).into()
+    }
+}
+
+impl From<crate::auth::deso::AuthError> for ApiError {
+    fn from(e: crate::auth::deso::AuthError) -> Self {
+        use crate::auth::deso::AuthError;
+        match e {
+            AuthError::BadKey { .. } => ApiError::bad_request("invalid_key", e.to_string()),
+            AuthError::Jwt(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
+            }
+            AuthError::NotAdmin | AuthError::NotSuperAdmin => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+        }
+    }
+}
+
 pub(crate) fn program_json(p: &Program) -> Value {
     json!({
         "program_id": p.id.as_str(),
         "name": p.name,
-        "max_levels": p.max_levels,
+        "max_levels": p.max_levels.get(),
         "active": p.active,
         "referrer_amount_usd_cents": p.referrer_amount_usd_cents.get(),
         "referee_amount_usd_cents": p.referee_amount_usd_cents.get(),
@@ -132,7 +166,7 @@ pub(crate) fn link_response(
     created_status: StatusCode,
 ) -> Result<Response<Body>, ApiError> {
     match outcome {
-        LinkOutcome::Auth(f) => Err(crate::auth::refused(f)),
+        LinkOutcome::Auth(f) => Err(f.into()),
         LinkOutcome::Refused(r) => Err(refusal(r, prog)),
         LinkOutcome::Job(j) => Ok(job_accepted(net, &j)),
         LinkOutcome::Removed => Ok(json_response(StatusCode::OK, &json!({"connection": null}))),

@@ -9,7 +9,7 @@ use super::{link_response, network, path_user, program_id};
 use crate::http::{serve, ApiError};
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections/{program_id}/users/{user}/referrer";
+const PATH: &str = crate::routes::path_of("remove-referrer");
 
 /// This function's handler, as its Lambda binary and the tests run it.
 pub const HANDLER: crate::lambda::Handler =

@@ -8,7 +8,7 @@ use crate::domain::ProgramPatch;
 use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
 use crate::{auth, clock, AppState};
 
-const PATH: &str = "/networks/{network_id}/connections/{program_id}";
+const PATH: &str = crate::routes::path_of("upsert-program");
 
 /// This function's handler, as its Lambda binary and the tests run it.
 pub const HANDLER: crate::lambda::Handler =
@@ -28,7 +28,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .authenticate(&probe, &net)
         .await?
-        .map_err(auth::refused)?;
+        .map_err(ApiError::from)?;
     let (program, created) = state
         .store
         .upsert_program(&net, &prog, &patch, &clock::now().rfc3339)

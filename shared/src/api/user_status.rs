@@ -13,7 +13,7 @@ use crate::store::graph::link::{LinkOutcome, LinkRequest};
 use crate::store::users::StatusOutcome;
 use crate::{auth, AppState};
 
-const PATH: &str = "/networks/{network_id}/user_status";
+const PATH: &str = crate::routes::path_of("user-status");
 
 #[derive(Deserialize)]
 struct UserStatusBody {
@@ -84,7 +84,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .store
         .authenticate(&probe, &net)
         .await?
-        .map_err(auth::refused)?;
+        .map_err(ApiError::from)?;
 
     let store = &state.store;
     let outcome = match change {
@@ -178,7 +178,7 @@ async fn create_with_referrer(
         }
         LinkOutcome::Refused(Refusal::ProgramNotFound) => Err(program_not_found(&prog)),
         LinkOutcome::Refused(r) => Err(refusal(r, &prog)),
-        LinkOutcome::Auth(f) => Err(auth::refused(f)),
+        LinkOutcome::Auth(f) => Err(f.into()),
         // The user already had referees: their subtree moves with them, in a job.
         LinkOutcome::Job(j) => Ok(super::job_accepted(net, &j)),
         LinkOutcome::Removed => Err(crate::http::internal()),

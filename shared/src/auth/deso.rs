@@ -5,6 +5,7 @@ use base64::Engine;
 use k256::ecdsa::signature::Verifier;
 use k256::ecdsa::{Signature, VerifyingKey};
 
+use crate::clock;
 use crate::domain::ids::DesoNetwork;
 use crate::domain::DesoPublicKey;
 
@@ -32,12 +33,14 @@ impl JwtPolicy {
     }
 }
 
-/// The public key of a 32-byte secret seed, when the seed is a valid secret.
-pub fn public_key_of_seed(seed: &[u8; 32], network: DesoNetwork) -> Option<DesoPublicKey> {
-    let sk = k256::ecdsa::SigningKey::from_slice(seed).ok()?;
-    let point = sk.verifying_key().to_encoded_point(true);
-    let key: [u8; 33] = point.as_bytes().try_into().ok()?;
-    Some(DesoPublicKey::from_key_bytes(key, network))
+/// Who may call the admin routes, and how their tokens must look: the deployment's settings,
+/// borrowed from its config.
+#[derive(Clone, Copy, Debug)]
+pub struct AdminPolicy<'a> {
+    pub network: DesoNetwork,
+    pub max_lifetime_secs: u64,
+    pub admins: &'a [DesoPublicKey],
+    pub super_admins: &'a [DesoPublicKey],
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,29 +109,29 @@ pub fn parse_key(
 
 /// The user a credential names, once its JWT verifies.
 pub fn authenticate_user(
-    config: &crate::Config,
+    network: DesoNetwork,
     field: &'static str,
     raw_key: &str,
     jwt: &str,
 ) -> Result<DesoPublicKey, AuthError> {
-    let key = parse_key(field, raw_key, config.deso_key_network)?;
-    verify_jwt(jwt, &key, now_secs(), JwtPolicy::USER)?;
+    let key = parse_key(field, raw_key, network)?;
+    verify_jwt(jwt, &key, clock::now_secs(), JwtPolicy::USER)?;
     Ok(key)
 }
 
 /// An admin whose JWT verifies under the admin policy and whose key is on `role`'s allowlist.
 pub fn authorize_admin(
-    config: &crate::Config,
+    policy: &AdminPolicy<'_>,
     field: &'static str,
     raw_key: &str,
     jwt: &str,
     role: Role,
 ) -> Result<DesoPublicKey, AuthError> {
-    let key = parse_key(field, raw_key, config.deso_key_network)?;
-    let policy = JwtPolicy::admin(config.admin_jwt_max_lifetime.as_secs());
-    verify_jwt(jwt, &key, now_secs(), policy)?;
-    let is_super = config.super_admin_public_keys.contains(&key);
-    let is_admin = is_super || config.admin_public_keys.contains(&key);
+    let key = parse_key(field, raw_key, policy.network)?;
+    let times = JwtPolicy::admin(policy.max_lifetime_secs);
+    verify_jwt(jwt, &key, clock::now_secs(), times)?;
+    let is_super = policy.super_admins.contains(&key);
+    let is_admin = is_super || policy.admins.contains(&key);
     match role {
         Role::SuperAdmin if !is_super => Err(AuthError::NotSuperAdmin),
         Role::Admin if !is_admin => Err(AuthError::NotAdmin),
@@ -213,59 +216,10 @@ pub fn verify_jwt(
     Ok(())
 }
 
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Test and tooling support: sign a JWT the way DeSo's SDK does.
-pub mod sign {
-    use super::*;
-    use k256::ecdsa::signature::Signer;
-    use k256::ecdsa::SigningKey;
-
-    /// The DeSo public key (base58check) of a signing key on `network`.
-    pub fn public_key_on(sk: &SigningKey, network: DesoNetwork) -> String {
-        let point = sk.verifying_key().to_encoded_point(true);
-        let mut key = [0u8; 33];
-        key.copy_from_slice(point.as_bytes());
-        DesoPublicKey::from_key_bytes(key, network)
-            .as_str()
-            .to_owned()
-    }
-
-    /// The DeSo mainnet public key of a signing key.
-    pub fn public_key(sk: &SigningKey) -> String {
-        public_key_on(sk, DesoNetwork::Mainnet)
-    }
-
-    /// `header.payload.signature` with the given claims, low-S like DeSo's SDK.
-    pub fn jwt(sk: &SigningKey, header: &serde_json::Value, claims: &serde_json::Value) -> String {
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let sig: Signature = sk.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
-    }
-
-    /// A JWT valid for 30 minutes from `now`, as `getSignedJWT` makes them.
-    pub fn session_jwt(sk: &SigningKey, now: u64) -> String {
-        jwt(
-            sk,
-            &serde_json::json!({"alg": "ES256", "typ": "JWT"}),
-            &serde_json::json!({"iat": now, "exp": now + 30 * 60}),
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::sign::*;
     use super::*;
+    use deso_sign::*;
     use k256::ecdsa::SigningKey;
     use serde_json::json;
 

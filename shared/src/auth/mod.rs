@@ -2,11 +2,9 @@
 
 pub mod deso;
 
-use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use sha2::{Digest, Sha256};
 
-use crate::http::ApiError;
 use crate::store::api_keys::{AuthFailure, KeyProbe};
 
 /// Keys are random 32-byte secrets, so a plain SHA-256 is enough to store them safely.
@@ -18,47 +16,47 @@ pub fn hash_key(key: &str) -> String {
 }
 
 /// A new key: "rk_" and 32 random bytes in base58.
-pub fn generate_key() -> Result<String, getrandom::Error> {
-    let mut raw = [0u8; 32];
-    getrandom::fill(&mut raw)?;
-    Ok(format!("rk_{}", bs58::encode(raw).into_string()))
+pub fn generate_key() -> Result<String, crate::random::NoEntropy> {
+    Ok(format!("rk_{}", crate::random::base58::<32>()?))
 }
 
-fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+/// Why a request's network API key is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRefusal {
+    #[error("missing API key: send 'Authorization: Bearer <key>'")]
+    Missing,
+    #[error("the Authorization header is not readable text")]
+    Unreadable,
+    #[error("the Authorization header must be 'Bearer <key>'")]
+    Malformed,
+    #[error("unknown API key")]
+    Unknown,
+    #[error("this API key belongs to another network")]
+    OtherNetwork,
+}
+
+impl From<AuthFailure> for KeyRefusal {
+    fn from(f: AuthFailure) -> KeyRefusal {
+        match f {
+            AuthFailure::UnknownKey => KeyRefusal::Unknown,
+            AuthFailure::OtherNetwork => KeyRefusal::OtherNetwork,
+        }
+    }
 }
 
 /// The key item to read for this request's bearer token.
-pub fn probe(req: &Request) -> Result<KeyProbe, ApiError> {
+pub fn probe(req: &Request) -> Result<KeyProbe, KeyRefusal> {
     let header = req
         .headers()
         .get("authorization")
-        .ok_or_else(|| unauthorized("missing API key: send 'Authorization: Bearer <key>'"))?;
-    let value = header
-        .to_str()
-        .map_err(|_| unauthorized("the Authorization header is not readable text"))?;
-    let (scheme, token) = value
-        .trim()
-        .split_once(' ')
-        .ok_or_else(|| unauthorized("the Authorization header must be 'Bearer <key>'"))?;
+        .ok_or(KeyRefusal::Missing)?;
+    let value = header.to_str().map_err(|_| KeyRefusal::Unreadable)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(KeyRefusal::Malformed)?;
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > 512 {
-        return Err(unauthorized(
-            "the Authorization header must be 'Bearer <key>'",
-        ));
+        return Err(KeyRefusal::Malformed);
     }
     Ok(KeyProbe::of_hash(&hash_key(token)))
-}
-
-pub fn refused(f: AuthFailure) -> ApiError {
-    match f {
-        AuthFailure::UnknownKey => unauthorized("unknown API key"),
-        AuthFailure::OtherNetwork => ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "this API key belongs to another network",
-        ),
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::graph::MAX;
+use super::Level;
 
 /// A program of a network: (network, program).
 pub type Scope = (String, String);
@@ -50,7 +50,7 @@ pub struct Facts {
     /// Edges stored in a partition their member does not hash to.
     pub misplaced_edges: Vec<String>,
     /// Summed per-level counts per program and member.
-    pub counts: BTreeMap<Scope, BTreeMap<String, [i64; MAX]>>,
+    pub counts: BTreeMap<Scope, BTreeMap<String, [i64; Level::MAX.depth()]>>,
     pub codes: BTreeMap<String, CodeFact>,
     /// Connections recorded through each code.
     pub code_refs: BTreeMap<String, u64>,
@@ -104,7 +104,7 @@ fn check_graph(
     let (net, prog) = scope;
     let at = |u: &str| format!("{net}/{prog}/{u}");
     let mut expected: BTreeSet<(String, u8, String)> = BTreeSet::new();
-    let mut levels: BTreeMap<&str, [i64; MAX]> = BTreeMap::new();
+    let mut levels: BTreeMap<&str, [i64; Level::MAX.depth()]> = BTreeMap::new();
     for (user, m) in members {
         if let Some(r) = &m.referrer {
             if !members.contains_key(r) {
@@ -122,7 +122,7 @@ fn check_graph(
                 continue;
             }
         };
-        let upline: Vec<String> = full.iter().take(MAX).cloned().collect();
+        let upline: Vec<String> = full.iter().take(Level::MAX.depth()).cloned().collect();
         if upline != m.upline {
             report.violations.push(format!(
                 "{}: stored upline {:?} is not the chain {:?}",
@@ -154,7 +154,11 @@ fn check_graph(
             .push(format!("{}: stray edge from {a} at level {l}", at(u)));
     }
     for (a, l, _) in stored {
-        if let Some(slot) = levels.entry(a).or_insert([0; MAX]).get_mut(*l as usize - 1) {
+        if let Some(slot) = levels
+            .entry(a)
+            .or_insert([0; Level::MAX.depth()])
+            .get_mut(*l as usize - 1)
+        {
             *slot += 1;
         }
     }
@@ -166,8 +170,8 @@ fn check_graph(
         .chain(counts.keys().map(String::as_str))
         .collect();
     for u in who {
-        let want = levels.get(u).copied().unwrap_or([0; MAX]);
-        let have = counts.get(u).copied().unwrap_or([0; MAX]);
+        let want = levels.get(u).copied().unwrap_or([0; Level::MAX.depth()]);
+        let have = counts.get(u).copied().unwrap_or([0; Level::MAX.depth()]);
         if want != have {
             report.violations.push(format!(
                 "{}: counts {have:?} are not the edges' {want:?}",
@@ -337,10 +341,10 @@ mod tests {
                 ("r".to_owned(), 2, "b".to_owned()),
             ]),
         );
-        let mut r = [0; MAX];
+        let mut r = [0; Level::MAX.depth()];
         r[0] = 1;
         r[1] = 1;
-        let mut a = [0; MAX];
+        let mut a = [0; Level::MAX.depth()];
         a[0] = 1;
         f.counts.insert(
             scope(),

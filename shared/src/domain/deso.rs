@@ -157,6 +157,30 @@ pub struct CodeAmounts {
     pub referrer_usd_cents: u64,
 }
 
+/// What a sign-up credit pays: the referee always, the code's owner only when the referral
+/// counts (the user began with an active code that has room, and the link can be made).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payout {
+    pub counted: bool,
+    pub referee_cents: u64,
+    pub referrer_cents: u64,
+    pub referee_nanos: u64,
+    pub referrer_nanos: u64,
+}
+
+/// The payout of a credit under `bonus` at the rate in force; `referral` is the code's
+/// amounts when the referral counts.
+pub fn payout(bonus: &CountryBonus, rate: Option<u64>, referral: Option<CodeAmounts>) -> Payout {
+    let (referee_cents, referrer_cents) = bonus.amounts(referral);
+    Payout {
+        counted: referral.is_some(),
+        referee_cents,
+        referrer_cents,
+        referee_nanos: cents_to_nanos(referee_cents, rate),
+        referrer_nanos: cents_to_nanos(referrer_cents, rate),
+    }
+}
+
 /// DeSo nanos for `cents` at `usd_cents_per_deso`; 0 while no rate is set.
 pub fn cents_to_nanos(cents: u64, usd_cents_per_deso: Option<u64>) -> u64 {
     match usd_cents_per_deso {
@@ -247,5 +271,31 @@ mod tests {
         assert_eq!(v["ReferralAmountOverrideUSDCents"], 500);
         assert_eq!(v["AllowCustomKickbackAmount"], false);
         assert_eq!(v["KickbackAmountOverrideUSDCents"], 100);
+    }
+
+    #[test]
+    fn a_payout_pays_the_referrer_only_when_the_referral_counts() {
+        let bonus = CountryBonus {
+            allow_custom_referral_amount: true,
+            referral_amount_override_usd_cents: 300,
+            allow_custom_kickback_amount: false,
+            kickback_amount_override_usd_cents: 50,
+        };
+        let code = CodeAmounts {
+            referee_usd_cents: 1000,
+            referrer_usd_cents: 500,
+        };
+        let p = payout(&bonus, Some(1000), Some(code));
+        assert!(p.counted);
+        assert_eq!((p.referee_cents, p.referrer_cents), (1000, 50));
+        assert_eq!(
+            p.referee_nanos, 1_000_000_000,
+            "1000 cents at 1000 cents a DeSo"
+        );
+        assert_eq!(p.referrer_nanos, 50_000_000);
+        let p = payout(&bonus, None, None);
+        assert!(!p.counted);
+        assert_eq!((p.referee_cents, p.referrer_cents), (300, 0));
+        assert_eq!((p.referee_nanos, p.referrer_nanos), (0, 0), "no rate set");
     }
 }

@@ -4,9 +4,7 @@
 //! that has never had a referee (`kids` false) cannot be anyone's ancestor, so linking it can
 //! close no cycle; a member with referees moves with its whole subtree.
 
-use super::{UserId, MAX_LEVELS};
-
-pub const MAX: usize = MAX_LEVELS as usize;
+use super::{Level, UserId};
 
 /// What the store knows of a member.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +38,27 @@ impl MemberView {
             tree_epoch: 0,
             connected_ns: 0,
             moved_by: None,
+        }
+    }
+}
+
+/// A tree's fence as a link expects to find it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FenceState {
+    Clear {
+        epoch: u64,
+    },
+    /// Move `job` is rewriting uplines in the tree.
+    Raised {
+        job: String,
+        epoch: u64,
+    },
+}
+
+impl FenceState {
+    pub fn epoch(&self) -> u64 {
+        match self {
+            FenceState::Clear { epoch } | FenceState::Raised { epoch, .. } => *epoch,
         }
     }
 }
@@ -88,7 +107,7 @@ pub fn closes_cycle(user: &UserId, referrer_member: Option<&MemberView>) -> bool
 pub fn upline_under(referrer: &UserId, referrer_upline: &[UserId]) -> Vec<UserId> {
     std::iter::once(referrer.clone())
         .chain(referrer_upline.iter().cloned())
-        .take(MAX)
+        .take(Level::MAX.depth())
         .collect()
 }
 
@@ -125,13 +144,13 @@ pub fn edges_of(member: &UserId, connected_ns: u64, upline: &[UserId], from: usi
 /// A member `depth` levels below a moving user keeps its own `depth` nearest ancestors (they
 /// move along) and takes the moving user's new upline above them, cut at 10.
 pub fn moved_upline(old: &[UserId], depth: usize, new_top: &[UserId]) -> Vec<UserId> {
-    if depth >= MAX {
+    if depth >= Level::MAX.depth() {
         return old.to_vec();
     }
     old.iter()
         .take(depth)
         .chain(new_top.iter())
-        .take(MAX)
+        .take(Level::MAX.depth())
         .cloned()
         .collect()
 }
@@ -165,7 +184,7 @@ mod tests {
         (0..n)
             .map(|i| MemberView {
                 referrer: i.checked_sub(1).map(u),
-                upline: (0..i).rev().take(MAX).map(u).collect(),
+                upline: (0..i).rev().take(Level::MAX.depth()).map(u).collect(),
                 root: u(0),
                 kids: i + 1 < n,
                 connected_ns: i as u64,

@@ -177,6 +177,14 @@ impl DesoPublicKey {
         }
     }
 
+    /// The public key of a 32-byte secret seed, when the seed is a valid secret.
+    pub fn of_seed(seed: &[u8; 32], network: DesoNetwork) -> Option<DesoPublicKey> {
+        let sk = k256::ecdsa::SigningKey::from_slice(seed).ok()?;
+        let point = sk.verifying_key().to_encoded_point(true);
+        let key: [u8; 33] = point.as_bytes().try_into().ok()?;
+        Some(DesoPublicKey::from_key_bytes(key, network))
+    }
+
     /// A key from a request: it must be of the network this deployment serves.
     pub fn parse(s: &str, network: DesoNetwork) -> Result<Self, DomainError> {
         let (found, key) = decode_key(s)?;
@@ -300,16 +308,14 @@ impl ReferralCode {
     /// A fresh random code. Uniqueness is enforced by the store on write.
     pub fn generate() -> Result<Self, DomainError> {
         let alphabet = BASE58;
-        let mut raw = [0u8; CODE_LEN];
-        getrandom::fill(&mut raw).map_err(|_| DomainError::Internal("no entropy"))?;
+        let no_entropy = |_| DomainError::Internal("no entropy");
+        let raw: [u8; CODE_LEN] = crate::random::bytes().map_err(no_entropy)?;
         // 58 does not divide 256; reject the top values so every character is equally likely.
         let mut out = String::with_capacity(CODE_LEN);
-        let mut buf = [0u8; 1];
         for b in raw {
             let mut v = b;
             while v >= 232 {
-                getrandom::fill(&mut buf).map_err(|_| DomainError::Internal("no entropy"))?;
-                v = buf[0];
+                v = crate::random::bytes::<1>().map_err(no_entropy)?[0];
             }
             out.push(alphabet[(v % 58) as usize] as char);
         }
@@ -342,16 +348,19 @@ impl fmt::Display for ReferralCode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Level(u8);
 
-pub const MAX_LEVELS: u8 = 10;
-
 impl Level {
-    pub const MAX: Level = Level(MAX_LEVELS);
+    /// How deep the graph is kept: uplines, edges and counts, 10 levels.
+    pub const MAX: Level = Level(10);
 
     pub fn new(n: u8) -> Option<Level> {
-        (1..=MAX_LEVELS).contains(&n).then_some(Level(n))
+        (1..=Level::MAX.0).contains(&n).then_some(Level(n))
     }
-    pub fn get(self) -> u8 {
+    pub const fn get(self) -> u8 {
         self.0
+    }
+    /// As a length or an index bound.
+    pub const fn depth(self) -> usize {
+        self.0 as usize
     }
 }
 

@@ -13,9 +13,7 @@ pub mod shards;
 pub mod user;
 
 pub use code::{Code, CodeConfig, CodeTotals};
-pub use ids::{
-    DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId, MAX_LEVELS,
-};
+pub use ids::{DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId};
 pub use program::{Program, ProgramPatch, UsdCents};
 pub use user::UserStatus;
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DomainError, ProgramId, MAX_LEVELS};
+use super::{DomainError, Level, ProgramId};
 
 pub const MAX_USD_CENTS: u32 = 100_000;
 pub const MAX_NAME_LEN: usize = 200;
@@ -54,7 +54,7 @@ impl From<UsdCents> for u32 {
 pub struct Program {
     pub id: ProgramId,
     pub name: String,
-    pub max_levels: u8,
+    pub max_levels: Level,
     pub active: bool,
     pub referrer_amount_usd_cents: UsdCents,
     pub referee_amount_usd_cents: UsdCents,
@@ -86,10 +86,10 @@ impl ProgramPatch {
             }
         }
         if let Some(l) = self.max_levels {
-            if !(1..=MAX_LEVELS as i64).contains(&l) {
+            if !(1..=i64::from(Level::MAX.get())).contains(&l) {
                 return Err(DomainError::invalid(
                     "invalid_max_levels",
-                    "max_levels must be between 1 and 10",
+                    &format!("max_levels must be between 1 and {}", Level::MAX.get()),
                 ));
             }
         }
@@ -109,7 +109,7 @@ impl ProgramPatch {
         let base = old.cloned().unwrap_or_else(|| Program {
             id: id.clone(),
             name: id.as_str().to_owned(),
-            max_levels: MAX_LEVELS,
+            max_levels: Level::MAX,
             active: true,
             referrer_amount_usd_cents: UsdCents::default(),
             referee_amount_usd_cents: UsdCents::default(),
@@ -124,7 +124,11 @@ impl ProgramPatch {
                 .map(|n| n.trim().to_owned())
                 .unwrap_or(base.name),
             // validate() bounds both numbers before apply() is called
-            max_levels: self.max_levels.map(|l| l as u8).unwrap_or(base.max_levels),
+            max_levels: self
+                .max_levels
+                .and_then(|l| u8::try_from(l).ok())
+                .and_then(Level::new)
+                .unwrap_or(base.max_levels),
             active: self.active.unwrap_or(base.active),
             referrer_amount_usd_cents: self
                 .referrer_amount_usd_cents
@@ -153,7 +157,7 @@ mod tests {
     fn create_takes_defaults() {
         let p = ProgramPatch::default().apply(&pid(), None, "t0");
         assert_eq!(p.name, "p1");
-        assert_eq!(p.max_levels, 10);
+        assert_eq!(p.max_levels, Level::MAX);
         assert!(p.active);
         assert_eq!(p.max_referrals_per_code, 0);
         assert_eq!(p.created_at, "t0");
@@ -170,7 +174,7 @@ mod tests {
         let second: ProgramPatch = serde_json::from_str(r#"{"active":false}"#).unwrap();
         let q = second.apply(&pid(), Some(&p), "t1");
         assert_eq!(q.name, "Gold");
-        assert_eq!(q.max_levels, 3);
+        assert_eq!(q.max_levels.get(), 3);
         assert!(!q.active);
         assert_eq!(q.referee_amount_usd_cents.get(), 500);
         assert_eq!(q.created_at, "t0");

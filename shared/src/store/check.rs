@@ -9,12 +9,12 @@ use super::codes::{CodeItem, ShardItem};
 use super::graph::fence::FenceItem;
 use super::graph::MembershipItem;
 use super::jobs::{JobItem, JobStatus};
+use super::keys::Prefix;
 use super::{classify, items, keys, Item, Store, StoreError};
 use crate::domain::check::{CodeFact, CreditFact, Facts, LedgerFact, MemberFact};
 use crate::domain::deso::LedgerEntry;
-use crate::domain::graph::MAX;
 use crate::domain::shards::member_shard;
-use crate::domain::UserId;
+use crate::domain::{Level, UserId};
 
 /// Scan segments read at once.
 const SEGMENTS: i32 = 4;
@@ -28,8 +28,8 @@ struct CreditItem {
 }
 
 /// `<prefix><net>#<prog>#<rest>`: (net, prog, rest). Network and program ids hold no `#`.
-fn scoped<'a>(pk: &'a str, prefix: &str) -> Option<(&'a str, &'a str, &'a str)> {
-    let rest = pk.strip_prefix(prefix)?;
+fn scoped(pk: &str, prefix: Prefix) -> Option<(&str, &str, &str)> {
+    let rest = prefix.strip(pk)?;
     let (net, rest) = rest.split_once('#')?;
     let (prog, rest) = rest.split_once('#')?;
     Some((net, prog, rest))
@@ -41,8 +41,8 @@ fn sharded(rest: &str) -> Option<(&str, usize)> {
     Some((head, shard.parse().ok()?))
 }
 
-fn code_of_pk<'a>(pk: &'a str, prefix: &str) -> Option<&'a str> {
-    sharded(pk.strip_prefix(prefix)?).map(|(c, _)| c)
+fn code_of_pk(pk: &str, prefix: Prefix) -> Option<&str> {
+    sharded(prefix.strip(pk)?).map(|(c, _)| c)
 }
 
 /// Collects the facts, keeping only network `only` when given.
@@ -60,7 +60,7 @@ impl Collector {
         let only = self.only.as_deref();
         let wanted = |net: &str| only.is_none_or(|o| o == net);
         let f = &mut self.facts;
-        if let Some((net, prog, _)) = scoped(&pk, "MEM#") {
+        if let Some((net, prog, _)) = scoped(&pk, Prefix::Mem) {
             if wanted(net) {
                 let m: MembershipItem = items::from_item(item)?;
                 f.members
@@ -75,7 +75,7 @@ impl Collector {
                         },
                     );
             }
-        } else if let Some((net, prog, rest)) = scoped(&pk, "DOWN#") {
+        } else if let Some((net, prog, rest)) = scoped(&pk, Prefix::Down) {
             let (Some((ancestor, shard)), Some((level, _, user))) =
                 (sharded(rest), keys::parse_edge_sk(&sk))
             else {
@@ -90,7 +90,7 @@ impl Collector {
                     .or_default()
                     .insert((ancestor.into(), level, user.into()));
             }
-        } else if let Some((net, prog, rest)) = scoped(&pk, "CNT#") {
+        } else if let Some((net, prog, rest)) = scoped(&pk, Prefix::Cnt) {
             let user = sharded(rest).ok_or_else(|| items::corrupt("count key"))?.0;
             if wanted(net) {
                 let slot = f
@@ -98,12 +98,12 @@ impl Collector {
                     .entry((net.into(), prog.into()))
                     .or_default()
                     .entry(user.into())
-                    .or_insert([0; MAX]);
+                    .or_insert([0; Level::MAX.depth()]);
                 for (i, v) in slot.iter_mut().enumerate() {
                     *v += signed(&item, &format!("c{}", i + 1));
                 }
             }
-        } else if let Some((net, prog, rest)) = scoped(&pk, "FENCE#") {
+        } else if let Some((net, prog, rest)) = scoped(&pk, Prefix::Fence) {
             let root = sharded(rest).ok_or_else(|| items::corrupt("fence key"))?.0;
             let fence: FenceItem = items::from_item(item)?;
             if wanted(net) {
@@ -111,28 +111,28 @@ impl Collector {
                     f.fences.push((net.into(), prog.into(), root.into(), job));
                 }
             }
-        } else if pk.starts_with("JOB#") {
+        } else if Prefix::of(&pk) == Some(Prefix::Job) {
             let job: JobItem = items::from_item(item)?;
             if wanted(&job.network_id) && job.status == JobStatus::Running {
                 f.moving
                     .insert((job.network_id.clone(), job.program_id.clone()));
                 f.running_jobs.insert((job.network_id, job.id));
             }
-        } else if pk.starts_with("CODE#") {
+        } else if Prefix::of(&pk) == Some(Prefix::Code) {
             let c: CodeItem = items::from_item(item)?;
             if wanted(&c.network_id) {
                 f.codes.insert(c.code, CodeFact::default());
             }
-        } else if let Some(code) = code_of_pk(&pk, "CODESHARD#") {
+        } else if let Some(code) = code_of_pk(&pk, Prefix::CodeShard) {
             let shard: ShardItem = items::from_item(item)?;
             let t = self.code_shards.entry(code.into()).or_default();
             t.total_referrals += shard.total_referrals;
             t.num_jumio_successes += shard.num_jumio_successes;
             t.total_referrer_deso_nanos += shard.total_referrer_deso_nanos;
             t.total_referee_deso_nanos += shard.total_referee_deso_nanos;
-        } else if let Some(code) = code_of_pk(&pk, "CODEREF#") {
+        } else if let Some(code) = code_of_pk(&pk, Prefix::CodeRef) {
             *f.code_refs.entry(code.into()).or_default() += 1;
-        } else if let Some(rest) = pk.strip_prefix("CREDIT#") {
+        } else if let Some(rest) = Prefix::Credit.strip(&pk) {
             let (net, user) = rest
                 .split_once('#')
                 .ok_or_else(|| items::corrupt("credit key"))?;
@@ -146,7 +146,7 @@ impl Collector {
                     },
                 );
             }
-        } else if let Some(rest) = pk.strip_prefix("LEDGER#") {
+        } else if let Some(rest) = Prefix::Ledger.strip(&pk) {
             let net = rest.split('#').next().unwrap_or_default();
             if wanted(net) {
                 let e: LedgerEntry = items::from_item(item)?;
@@ -244,11 +244,11 @@ mod tests {
     #[test]
     fn scoped_keys_split_at_their_ids() {
         assert_eq!(
-            scoped("MEM#n#p#a#b@x.io", "MEM#"),
+            scoped("MEM#n#p#a#b@x.io", Prefix::Mem),
             Some(("n", "p", "a#b@x.io"))
         );
         assert_eq!(sharded("a#b@x.io#3"), Some(("a#b@x.io", 3)));
-        assert_eq!(code_of_pk("CODEREF#abc#7", "CODEREF#"), Some("abc"));
-        assert_eq!(scoped("MEM#n", "MEM#"), None);
+        assert_eq!(code_of_pk("CODEREF#abc#7", Prefix::CodeRef), Some("abc"));
+        assert_eq!(scoped("MEM#n", Prefix::Mem), None);
     }
 }

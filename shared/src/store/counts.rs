@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{items, keys, n, s, Expr, Item, Key, Store, StoreError, TxError, MAX_TX_ITEMS};
 use crate::domain::shards::{spread, COUNT_SHARDS};
-use crate::domain::{NetworkId, ProgramId, UserId, MAX_LEVELS};
+use crate::domain::{Level, NetworkId, ProgramId, UserId};
 
 /// How long a batch marker is kept: longer than a stream keeps its records.
 const MARKER_TTL_SECS: u64 = 2 * 24 * 3600;
@@ -16,7 +16,7 @@ const MARKER_TTL_SECS: u64 = 2 * 24 * 3600;
 /// A member's downline counts, as settled so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
-    pub levels: [u64; MAX_LEVELS as usize],
+    pub levels: [u64; Level::MAX.depth()],
     /// Commit time of the newest connection counted, in ns.
     pub as_of_ns: Option<u64>,
 }
@@ -111,7 +111,7 @@ impl Store {
         let mut per: BTreeMap<(NetworkId, ProgramId, UserId), ([i64; 10], u64)> = BTreeMap::new();
         for c in changes
             .iter()
-            .filter(|c| (1..=MAX_LEVELS).contains(&c.level))
+            .filter(|c| (1..=Level::MAX.get()).contains(&c.level))
         {
             let e = per
                 .entry((c.network.clone(), c.program.clone(), c.ancestor.clone()))

@@ -3,7 +3,7 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::{Item, StoreError};
-use crate::domain::{Program, ProgramId, UserId};
+use crate::domain::{Level, Program, ProgramId, UserId};
 
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -39,7 +39,7 @@ impl TryFrom<ProgramItem> for Program {
         Ok(Program {
             id: ProgramId::try_from(p.program_id.as_str()).map_err(|_| corrupt("program id"))?,
             name: p.name,
-            max_levels: p.max_levels,
+            max_levels: Level::new(p.max_levels).ok_or_else(|| corrupt("max_levels"))?,
             active: p.active,
             referrer_amount_usd_cents: p
                 .referrer_amount_usd_cents
@@ -60,7 +60,7 @@ impl From<&Program> for ProgramItem {
         ProgramItem {
             program_id: p.id.as_str().to_owned(),
             name: p.name.clone(),
-            max_levels: p.max_levels,
+            max_levels: p.max_levels.get(),
             active: p.active,
             referrer_amount_usd_cents: p.referrer_amount_usd_cents.get().into(),
             referee_amount_usd_cents: p.referee_amount_usd_cents.get().into(),

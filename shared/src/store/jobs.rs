@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::{items, keys, n, s, Expr, Item, Store, StoreError, TxError};
-use crate::clock;
 use crate::domain::{NetworkId, ProgramId, UserId};
 
 /// How long a worker holds a job before another may take it over.
@@ -157,15 +156,11 @@ impl JobItem {
     }
 }
 
-pub fn now_ms() -> u64 {
-    clock::now().ns / 1_000_000
-}
+pub use crate::clock::now_ms;
 
 /// A fresh job id: 16 base58 characters.
 pub fn new_job_id() -> Result<String, StoreError> {
-    let mut raw = [0u8; 12];
-    getrandom::fill(&mut raw).map_err(|_| StoreError::Corrupt("entropy".into()))?;
-    Ok(bs58::encode(raw).into_string())
+    crate::random::base58::<12>().map_err(|e| StoreError::Other(Box::new(e)))
 }
 
 impl Store {

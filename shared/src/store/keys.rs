@@ -41,54 +41,158 @@ pub const EXPIRES_AT: &str = "expires_at";
 
 pub type Key = (String, String);
 
-/// Every PK prefix, for IAM `dynamodb:LeadingKeys` conditions.
-pub const PREFIXES: [&str; 20] = [
-    "KEY#",
-    "NET#",
-    "USER#",
-    "MEM#",
-    "DOWN#",
-    "CNT#",
-    "FENCE#",
-    "JOB#",
-    "JOBPEND#",
-    "JOBF#",
-    "AGG#",
-    "CODE#",
-    "CODESHARD#",
-    "DEFCODE#",
-    "NETCODES#",
-    "CODEREF#",
-    "DESO#",
-    "JUMIO#",
-    "CREDIT#",
-    "LEDGER#",
-];
+/// The first part of every partition key: what kind of item a key holds. Key builders, IAM
+/// policies (`dynamodb:LeadingKeys`) and the stream consumers' filters all name these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Prefix {
+    Key,
+    Net,
+    User,
+    Mem,
+    Down,
+    Cnt,
+    Fence,
+    Job,
+    JobPend,
+    JobF,
+    Agg,
+    Code,
+    CodeShard,
+    DefCode,
+    NetCodes,
+    CodeRef,
+    Deso,
+    Jumio,
+    Credit,
+    Ledger,
+}
+
+impl Prefix {
+    pub const ALL: [Prefix; 20] = [
+        Prefix::Key,
+        Prefix::Net,
+        Prefix::User,
+        Prefix::Mem,
+        Prefix::Down,
+        Prefix::Cnt,
+        Prefix::Fence,
+        Prefix::Job,
+        Prefix::JobPend,
+        Prefix::JobF,
+        Prefix::Agg,
+        Prefix::Code,
+        Prefix::CodeShard,
+        Prefix::DefCode,
+        Prefix::NetCodes,
+        Prefix::CodeRef,
+        Prefix::Deso,
+        Prefix::Jumio,
+        Prefix::Credit,
+        Prefix::Ledger,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Prefix::Key => "KEY#",
+            Prefix::Net => "NET#",
+            Prefix::User => "USER#",
+            Prefix::Mem => "MEM#",
+            Prefix::Down => "DOWN#",
+            Prefix::Cnt => "CNT#",
+            Prefix::Fence => "FENCE#",
+            Prefix::Job => "JOB#",
+            Prefix::JobPend => "JOBPEND#",
+            Prefix::JobF => "JOBF#",
+            Prefix::Agg => "AGG#",
+            Prefix::Code => "CODE#",
+            Prefix::CodeShard => "CODESHARD#",
+            Prefix::DefCode => "DEFCODE#",
+            Prefix::NetCodes => "NETCODES#",
+            Prefix::CodeRef => "CODEREF#",
+            Prefix::Deso => "DESO#",
+            Prefix::Jumio => "JUMIO#",
+            Prefix::Credit => "CREDIT#",
+            Prefix::Ledger => "LEDGER#",
+        }
+    }
+
+    /// The prefix of a partition key; None for a key of no known kind.
+    pub fn of(pk: &str) -> Option<Prefix> {
+        let head = pk.split_inclusive('#').next()?;
+        Prefix::ALL.into_iter().find(|p| p.as_str() == head)
+    }
+
+    /// The part of `pk` after this prefix.
+    pub fn strip(self, pk: &str) -> Option<&str> {
+        pk.strip_prefix(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The partition keys of GSI1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IndexPrefix {
+    /// A user's codes: `UCODES#<net>#<user>`.
+    UserCodes,
+    /// The running move jobs.
+    RunningJobs,
+}
+
+impl IndexPrefix {
+    pub const ALL: [IndexPrefix; 2] = [IndexPrefix::UserCodes, IndexPrefix::RunningJobs];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IndexPrefix::UserCodes => "UCODES#",
+            IndexPrefix::RunningJobs => "JOBS#",
+        }
+    }
+
+    pub fn of(pk: &str) -> Option<IndexPrefix> {
+        IndexPrefix::ALL
+            .into_iter()
+            .find(|p| pk.starts_with(p.as_str()))
+    }
+}
+
+impl std::fmt::Display for IndexPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 pub fn api_key(hash_hex: &str) -> Key {
-    (format!("KEY#{hash_hex}"), "KEY".into())
+    (format!("{}{hash_hex}", Prefix::Key), "KEY".into())
 }
 
 pub fn network(net: &NetworkId) -> Key {
-    (format!("NET#{net}"), "NET".into())
+    (format!("{}{net}", Prefix::Net), "NET".into())
 }
 
 pub const PROGRAM_PREFIX: &str = "PROG#";
 
 pub fn program(net: &NetworkId, prog: &ProgramId) -> Key {
-    (format!("NET#{net}"), format!("{PROGRAM_PREFIX}{prog}"))
+    (
+        format!("{}{net}", Prefix::Net),
+        format!("{PROGRAM_PREFIX}{prog}"),
+    )
 }
 
 pub fn programs_partition(net: &NetworkId) -> String {
-    format!("NET#{net}")
+    format!("{}{net}", Prefix::Net)
 }
 
 pub fn profile(net: &NetworkId, user: &UserId) -> Key {
-    (format!("USER#{net}#{user}"), "PROFILE".into())
+    (format!("{}{net}#{user}", Prefix::User), "PROFILE".into())
 }
 
 pub fn membership(net: &NetworkId, prog: &ProgramId, user: &UserId) -> Key {
-    (format!("MEM#{net}#{prog}#{user}"), "MEM".into())
+    (format!("{}{net}#{prog}#{user}", Prefix::Mem), "MEM".into())
 }
 
 /// One of the `EDGE_SHARDS` partitions of an ancestor's downline.
@@ -98,7 +202,7 @@ pub fn downline_partition(
     ancestor: &UserId,
     shard: usize,
 ) -> String {
-    format!("DOWN#{net}#{prog}#{ancestor}#{shard}")
+    format!("{}{net}#{prog}#{ancestor}#{shard}", Prefix::Down)
 }
 
 /// All partitions of an ancestor's downline.
@@ -139,7 +243,7 @@ pub fn parse_edge_sk(sk: &str) -> Option<(u8, u64, &str)> {
 /// The (network, program, ancestor) of an edge partition key; None if it is not one. Ids
 /// hold no `#`, and the user is what lies between the program and the shard.
 pub fn parse_downline_pk(pk: &str) -> Option<(&str, &str, &str)> {
-    let rest = pk.strip_prefix("DOWN#")?;
+    let rest = Prefix::Down.strip(pk)?;
     let (net, rest) = rest.split_once('#')?;
     let (prog, rest) = rest.split_once('#')?;
     let (user, shard) = rest.rsplit_once('#')?;
@@ -148,15 +252,21 @@ pub fn parse_downline_pk(pk: &str) -> Option<(&str, &str, &str)> {
 }
 
 pub fn counts(net: &NetworkId, prog: &ProgramId, user: &UserId, shard: usize) -> Key {
-    (format!("CNT#{net}#{prog}#{user}#{shard}"), "CNT".into())
+    (
+        format!("{}{net}#{prog}#{user}#{shard}", Prefix::Cnt),
+        "CNT".into(),
+    )
 }
 
 pub fn fence(net: &NetworkId, prog: &ProgramId, root: &UserId, shard: usize) -> Key {
-    (format!("FENCE#{net}#{prog}#{root}#{shard}"), "FENCE".into())
+    (
+        format!("{}{net}#{prog}#{root}#{shard}", Prefix::Fence),
+        "FENCE".into(),
+    )
 }
 
 pub fn job(net: &NetworkId, id: &str) -> Key {
-    (format!("JOB#{net}#{id}"), "JOB".into())
+    (format!("{}{net}#{id}", Prefix::Job), "JOB".into())
 }
 
 /// The GSI1 partition of the running jobs: few at a time, so one partition serves.
@@ -174,7 +284,7 @@ pub fn job_pending(id: &str, ns: u64, user: &UserId) -> Key {
 }
 
 pub fn job_pending_partition(id: &str, shard: usize) -> String {
-    format!("JOBPEND#{id}#{shard}")
+    format!("{}{id}#{shard}", Prefix::JobPend)
 }
 
 pub fn job_frontier(id: &str, band: u32, user: &UserId) -> Key {
@@ -182,26 +292,29 @@ pub fn job_frontier(id: &str, band: u32, user: &UserId) -> Key {
 }
 
 pub fn job_frontier_partition(id: &str, band: u32) -> String {
-    format!("JOBF#{id}#{band}")
+    format!("{}{id}#{band}", Prefix::JobF)
 }
 
 pub fn aggregate_batch(first_event: &str, last_event: &str, chunk: usize) -> Key {
     (
-        format!("AGG#{first_event}"),
+        format!("{}{first_event}", Prefix::Agg),
         format!("{last_event}#{chunk}"),
     )
 }
 
 pub fn code(code: &ReferralCode) -> Key {
-    (format!("CODE#{code}"), "CODE".into())
+    (format!("{}{code}", Prefix::Code), "CODE".into())
 }
 
 pub fn code_shard(code: &ReferralCode, shard: usize) -> Key {
-    (format!("CODESHARD#{code}#{shard}"), "SHARD".into())
+    (
+        format!("{}{code}#{shard}", Prefix::CodeShard),
+        "SHARD".into(),
+    )
 }
 
 pub fn user_codes_partition(net: &NetworkId, user: &UserId) -> String {
-    format!("UCODES#{net}#{user}")
+    format!("{}{net}#{user}", IndexPrefix::UserCodes)
 }
 
 pub fn user_codes_sort(prog: &ProgramId, code: &ReferralCode) -> String {
@@ -209,7 +322,10 @@ pub fn user_codes_sort(prog: &ProgramId, code: &ReferralCode) -> String {
 }
 
 pub fn default_code(net: &NetworkId, prog: &ProgramId, user: &UserId) -> Key {
-    (format!("DEFCODE#{net}#{prog}#{user}"), "DEFCODE".into())
+    (
+        format!("{}{net}#{prog}#{user}", Prefix::DefCode),
+        "DEFCODE".into(),
+    )
 }
 
 pub fn code_referral(code: &ReferralCode, ns: u64, user: &UserId) -> Key {
@@ -220,7 +336,7 @@ pub fn code_referral(code: &ReferralCode, ns: u64, user: &UserId) -> Key {
 }
 
 pub fn code_referrals_partition(code: &ReferralCode, shard: usize) -> String {
-    format!("CODEREF#{code}#{shard}")
+    format!("{}{code}#{shard}", Prefix::CodeRef)
 }
 
 /// Every code of a network, in creation order: the CSV download reads this partition.
@@ -232,29 +348,32 @@ pub fn network_code(net: &NetworkId, created_ns: u64, code: &ReferralCode) -> Ke
 }
 
 pub fn network_codes_partition(net: &NetworkId) -> String {
-    format!("NETCODES#{net}")
+    format!("{}{net}", Prefix::NetCodes)
 }
 
 pub fn deso_settings(net: &NetworkId) -> Key {
-    (format!("DESO#{net}"), "SETTINGS".into())
+    (format!("{}{net}", Prefix::Deso), "SETTINGS".into())
 }
 
 pub const COUNTRY_PREFIX: &str = "COUNTRY#";
 
 pub fn deso_country(net: &NetworkId, alpha3: &str) -> Key {
-    (format!("DESO#{net}"), format!("{COUNTRY_PREFIX}{alpha3}"))
+    (
+        format!("{}{net}", Prefix::Deso),
+        format!("{COUNTRY_PREFIX}{alpha3}"),
+    )
 }
 
 pub fn deso_partition(net: &NetworkId) -> String {
-    format!("DESO#{net}")
+    format!("{}{net}", Prefix::Deso)
 }
 
 pub fn jumio(net: &NetworkId, user: &UserId) -> Key {
-    (format!("JUMIO#{net}#{user}"), "JUMIO".into())
+    (format!("{}{net}#{user}", Prefix::Jumio), "JUMIO".into())
 }
 
 pub fn credit(net: &NetworkId, user: &UserId) -> Key {
-    (format!("CREDIT#{net}#{user}"), "CREDIT".into())
+    (format!("{}{net}#{user}", Prefix::Credit), "CREDIT".into())
 }
 
 pub fn ledger(net: &NetworkId, beneficiary: &UserId, ns: u64, referee: &UserId, role: &str) -> Key {
@@ -265,7 +384,7 @@ pub fn ledger(net: &NetworkId, beneficiary: &UserId, ns: u64, referee: &UserId, 
 }
 
 pub fn ledger_partition(net: &NetworkId, beneficiary: &UserId, shard: usize) -> String {
-    format!("LEDGER#{net}#{beneficiary}#{shard}")
+    format!("{}{net}#{beneficiary}#{shard}", Prefix::Ledger)
 }
 
 #[cfg(test)]
@@ -292,10 +411,21 @@ mod tests {
     }
 
     #[test]
-    fn every_prefix_is_listed_once() {
-        let mut p = PREFIXES.to_vec();
+    fn every_prefix_is_listed_once_and_found_again() {
+        let mut p: Vec<&str> = Prefix::ALL.iter().map(|p| p.as_str()).collect();
         p.sort();
         p.dedup();
-        assert_eq!(p.len(), PREFIXES.len());
+        assert_eq!(p.len(), Prefix::ALL.len());
+        for x in Prefix::ALL {
+            assert_eq!(Prefix::of(&format!("{x}n#u")), Some(x));
+        }
+        // a prefix that begins another is not taken for it
+        assert_eq!(Prefix::of("JOBPEND#j#1"), Some(Prefix::JobPend));
+        assert_eq!(Prefix::of("CODESHARD#c#1"), Some(Prefix::CodeShard));
+        assert_eq!(Prefix::of("NOPE#x"), None);
+        assert_eq!(
+            IndexPrefix::of(RUNNING_JOBS),
+            Some(IndexPrefix::RunningJobs)
+        );
     }
 }

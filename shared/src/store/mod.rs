@@ -219,7 +219,7 @@ impl Store {
 
 /// A random duration up to `cap` (at least 1 ms).
 pub fn jitter(cap: Duration) -> Duration {
-    let r = table::random_u16() as u64;
+    let r = crate::random::u16() as u64;
     Duration::from_micros(cap.as_micros() as u64 * (r + 1) / (u16::MAX as u64 + 1))
         .max(Duration::from_millis(1))
 }

@@ -1,5 +1,6 @@
 //! The table definition. template.yaml declares the same table; a test keeps them equal.
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
@@ -100,7 +101,8 @@ impl Store {
                 .await
                 .map_err(super::classify)?;
             if d.table().and_then(|t| t.table_status()).map(|s| s.as_str()) == Some("ACTIVE") {
-                self.client()
+                let ttl = self
+                    .client()
                     .update_time_to_live()
                     .table_name(self.table())
                     .time_to_live_specification(built(
@@ -110,9 +112,13 @@ impl Store {
                             .build(),
                     )?)
                     .send()
-                    .await
-                    .map_err(super::classify)?;
-                return Ok(true);
+                    .await;
+                return match ttl {
+                    Ok(_) => Ok(true),
+                    // A concurrent creator enabled it first.
+                    Err(e) if ttl_already_on(&e) => Ok(true),
+                    Err(e) => Err(super::classify(e)),
+                };
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
@@ -120,6 +126,13 @@ impl Store {
             "table did not become active".into(),
         ))
     }
+}
+
+fn ttl_already_on<E: ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
+    e.as_service_error().is_some_and(|s| {
+        s.code() == Some("ValidationException")
+            && s.message().is_some_and(|m| m.contains("already enabled"))
+    })
 }
 
 #[cfg(test)]

@@ -136,7 +136,7 @@ impl ShardPicker {
 }
 
 fn random_slot() -> usize {
-    super::table::random_u16() as usize % SLOTS
+    crate::random::u16() as usize % SLOTS
 }
 
 #[cfg(test)]

@@ -20,14 +20,6 @@ pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub fn random_u16() -> u16 {
-    let mut b = [0u8; 2];
-    match getrandom::fill(&mut b) {
-        Ok(()) => u16::from_le_bytes(b),
-        Err(_) => u16::MAX / 2,
-    }
-}
-
 pub fn key_item(key: &Key) -> Item {
     HashMap::from([
         (keys::PK.to_owned(), AttributeValue::S(key.0.clone())),

@@ -210,17 +210,14 @@ async fn a_public_route_gives_up_after_its_short_budget() {
     let first = app.deso("jumio-begin", body.clone());
     let second = async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let started = std::time::Instant::now();
-        let out = app.deso("jumio-begin", body.clone()).await;
-        (out, started.elapsed())
+        app.deso("jumio-begin", body.clone()).await
     };
-    let ((s1, v1), ((s2, v2), waited)) = tokio::join!(first, second);
+    let ((s1, v1), (s2, v2)) = tokio::join!(first, second);
     assert_eq!(s1, 200, "{v1}");
+    // With a budget that outlasted the hold, the retry would find the first begin and answer
+    // 200; the 503 is the short budget running out while the item is held. (Not timed: a
+    // duration measured on a loaded machine says nothing.)
     assert_eq!(s2, 503, "{v2}");
-    assert!(
-        waited.as_millis() < 1_300,
-        "gave up before the hold ended: {waited:?}"
-    );
     proxy.proxy.set_hold(HOLD_MS);
     let (s, v) = app.deso("jumio-begin", body).await;
     assert_eq!(s, 200, "once free, the same begin answers: {v}");

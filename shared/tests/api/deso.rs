@@ -250,11 +250,11 @@ async fn forged_credentials_are_refused() {
         use base64::Engine;
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
     };
-    let expired = shared::auth::deso::sign::session_jwt(
+    let expired = deso_sign::session_jwt(
         &crate::harness::signer(OWNER),
-        shared::auth::deso::now_secs() - 3600,
+        shared::clock::now_secs() - 3600,
     );
-    let derived = shared::auth::deso::sign::jwt(
+    let derived = deso_sign::jwt(
         &crate::harness::signer(OWNER),
         &json!({"alg": "ES256", "typ": "JWT"}),
         &json!({"iat": 1, "derivedPublicKeyBase58Check": deso_public_key(9)}),

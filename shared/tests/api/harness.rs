@@ -16,12 +16,24 @@ pub const TABLE: &str = "refnet-test";
 /// Everything the handlers log in this test process, as the JSON lines Lambda would see.
 static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
 
+tokio::task_local! {
+    /// The logs of one test's own calls, when it asks for them.
+    static TASK_LOGS: std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
+}
+
 struct Capture;
 
 impl std::io::Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut l) = LOGS.lock() {
-            l.extend_from_slice(buf);
+        let own = TASK_LOGS.try_with(|l| {
+            if let Ok(mut l) = l.lock() {
+                l.extend_from_slice(buf);
+            }
+        });
+        if own.is_err() {
+            if let Ok(mut l) = LOGS.lock() {
+                l.extend_from_slice(buf);
+            }
         }
         Ok(buf.len())
     }
@@ -36,14 +48,24 @@ fn capture_logs() {
     ONCE.call_once(|| {
         let _ = tracing_subscriber::fmt()
             .json()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,shared=debug"))
             .with_current_span(true)
             .with_writer(|| Capture)
             .try_init();
     });
 }
 
-/// The log output so far.
+/// Runs `fut` and returns what it logged: the lines of this task's calls only, whatever other
+/// tests log meanwhile.
+pub async fn with_logs<F: Future>(fut: F) -> (F::Output, String) {
+    capture_logs();
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = TASK_LOGS.scope(buf.clone(), fut).await;
+    let text = buf.lock().map(|b| String::from_utf8_lossy(&b).into_owned());
+    (out, text.unwrap_or_default())
+}
+
+/// The log output so far of every call no test captured for itself.
 pub fn logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().map(|l| l.clone()).unwrap_or_default()).into_owned()
 }
@@ -78,7 +100,8 @@ pub async fn client(calls: &CallCounter, endpoint: Option<&str>) -> aws_sdk_dyna
     let mut conf = shared::sdk_config()
         .await
         .to_builder()
-        .interceptor(calls.clone());
+        .interceptor(calls.clone())
+        .interceptor(crate::policy::PolicyCheck);
     if let Some(e) = endpoint {
         conf = conf.endpoint_url(e);
     }
@@ -407,12 +430,12 @@ pub fn signer(seed: u8) -> k256::ecdsa::SigningKey {
 
 /// The DeSo public key of test signer `seed`.
 pub fn deso_public_key(seed: u8) -> String {
-    shared::auth::deso::sign::public_key(&signer(seed))
+    deso_sign::public_key(&signer(seed))
 }
 
 /// A fresh session JWT of test signer `seed`.
 pub fn deso_jwt(seed: u8) -> String {
-    shared::auth::deso::sign::session_jwt(&signer(seed), shared::auth::deso::now_secs())
+    deso_sign::session_jwt(&signer(seed), shared::clock::now_secs())
 }
 
 /// `extra` with AdminPublicKey and JWT of signer `seed`.
@@ -513,13 +536,13 @@ fn route_of(method: &str, path: &str) -> (&'static str, String) {
 }
 
 fn path_params(route: &str, path: &str) -> Value {
-    let mut m = serde_json::Map::new();
-    for (a, b) in route.split('/').zip(path.split('/')) {
-        if let Some(name) = a.strip_prefix('{').and_then(|x| x.strip_suffix('}')) {
-            m.insert(name.to_owned(), json!(b));
-        }
-    }
-    Value::Object(m)
+    let found = shared::routes::params(route, path, false).unwrap_or_default();
+    Value::Object(
+        found
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), json!(v)))
+            .collect(),
+    )
 }
 
 /// The handler of function `name`, as its Lambda binary runs it.
@@ -530,7 +553,7 @@ pub fn dispatch(
 ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send + 'static>> {
     Box::pin(async move {
         match shared::api::handler_of(&name) {
-            Some(Handler::Http(h)) => h(s, req)
+            Some(Handler::Http(h)) => crate::policy::as_function(&name, h(s, req))
                 .await
                 .expect("handlers answer every request with a response"),
             _ => panic!("no HTTP handler for {name}"),

@@ -5,6 +5,7 @@ mod capped_bursts;
 mod harness;
 mod move_jobs;
 mod moves;
+mod policy;
 
 mod codes;
 mod concurrency;

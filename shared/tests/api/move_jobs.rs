@@ -24,16 +24,14 @@ pub async fn link_all(app: &App, pairs: &[(String, String)], width: usize) {
     }
 }
 
-/// `root` with `kids` referees, each with one referee of its own.
-pub fn broom(root: &str, tag: &str, kids: usize) -> Vec<(String, String)> {
-    let mut pairs = Vec::new();
-    for i in 0..kids {
-        pairs.push((email(&format!("{tag}k"), i), root.to_owned()));
-    }
-    for i in 0..kids {
-        pairs.push((email(&format!("{tag}g"), i), email(&format!("{tag}k"), i)));
-    }
-    pairs
+/// Links `root` with `kids` referees, each with one referee of its own: the referees first,
+/// so that no grandchild's link makes its parent a subtree that then has to move.
+pub async fn broom(app: &App, root: &str, tag: &str, kids: usize) {
+    let (k, g) = (format!("{tag}k"), format!("{tag}g"));
+    let first: Vec<_> = (0..kids).map(|i| (email(&k, i), root.to_owned())).collect();
+    let second: Vec<_> = (0..kids).map(|i| (email(&g, i), email(&k, i))).collect();
+    link_all(app, &first, 16).await;
+    link_all(app, &second, 16).await;
 }
 
 fn net(app: &App) -> NetworkId {
@@ -60,7 +58,7 @@ async fn begin_move(app: &App, user: &str, referrer: &str) -> String {
 async fn past_the_first_step(app: &App, id: &str) {
     let slow = app.state.store.with_move_rate(50.0);
     for _ in 0..50 {
-        slow.run_job(&net(app), id, now_ms() + 1_200)
+        crate::policy::as_function("move-worker", slow.run_job(&net(app), id, now_ms() + 1_200))
             .await
             .expect("runs");
         if job(app, id).await.state != Phase::Top {
@@ -71,9 +69,9 @@ async fn past_the_first_step(app: &App, id: &str) {
 }
 
 async fn run(app: &App, id: &str) -> Option<JobStatus> {
-    app.state
-        .store
-        .run_job(&net(app), id, now_ms() + 120_000)
+    let n = net(app);
+    let job = app.state.store.run_job(&n, id, now_ms() + 120_000);
+    crate::policy::as_function("move-worker", job)
         .await
         .expect("the job runs")
 }
@@ -90,7 +88,7 @@ async fn big_tree(app: &App, tag: &str, kids: usize) {
         2,
     )
     .await;
-    link_all(app, &broom("big@x.io", tag, kids), 16).await;
+    broom(app, "big@x.io", tag, kids).await;
 }
 
 /// A ban that lands before the worker's first step fails the move, whoever it bans: nothing
@@ -187,7 +185,7 @@ async fn a_request_that_fails_after_its_job_is_written_writes_nothing() {
     let store = &app.state.store;
     // a small subtree, which would move within the request, and a large one, which would not
     link_all(&app, &[("small@x.io".into(), "old@x.io".into())], 1).await;
-    link_all(&app, &broom("small@x.io", "s", 2), 4).await;
+    broom(&app, "small@x.io", "s", 2).await;
     big_tree(&app, "f", 40).await;
     for (user, tag) in [("small@x.io", "s"), ("big@x.io", "f")] {
         let proxy = &app.proxy.as_ref().expect("a proxy").proxy;
@@ -245,7 +243,7 @@ async fn a_subtree_past_the_budget_becomes_a_job_in_bounded_reads() {
     crate::stream::run_jobs_by_hand(&app.net);
     link_all(&app, &[("hub@x.io".into(), "old@x.io".into())], 1).await;
     // 600 members under hub: the old request read every one of them, and counted them again
-    link_all(&app, &broom("hub@x.io", "h", 300), 16).await;
+    broom(&app, "hub@x.io", "h", 300).await;
     link_all(&app, &[("t1@x.io".into(), "t0@x.io".into())], 1).await;
     // before the counts settle: at most a probe of each edge shard
     app.calls.reset();
@@ -299,7 +297,9 @@ async fn a_leaf_that_leaves_while_the_worker_reads_it_keeps_its_upline() {
         });
         let worker = {
             let (net, id, state) = (net(&app), id.clone(), app.state);
-            tokio::spawn(async move { state.store.run_job(&net, &id, now_ms() + 120_000).await })
+            tokio::spawn(crate::policy::as_function("move-worker", async move {
+                state.store.run_job(&net, &id, now_ms() + 120_000).await
+            }))
         };
         while proxy.fired() == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -333,7 +333,9 @@ async fn members_leave_and_join_a_moving_subtree() {
     let store = app.state.store.with_move_rate(2_000.0);
     let worker = {
         let (net, id) = (net(&app), id.clone());
-        tokio::spawn(async move { store.run_job(&net, &id, now_ms() + 120_000).await })
+        tokio::spawn(crate::policy::as_function("move-worker", async move {
+            store.run_job(&net, &id, now_ms() + 120_000).await
+        }))
     };
     let races = (0..60).map(|i| {
         let app = &app;

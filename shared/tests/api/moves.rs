@@ -174,7 +174,7 @@ async fn a_job_survives_its_worker() {
         2,
     )
     .await;
-    link_all(&app, &broom("big@x.io", "j", 60), 16).await;
+    broom(&app, "big@x.io", "j", 60).await;
 
     let (s, v, location) = app
         .call_for_header(
@@ -210,7 +210,9 @@ async fn a_job_survives_its_worker() {
     let far = shared::store::jobs::now_ms() + 120_000;
     let worker = {
         let (net, id, state) = (net.clone(), id.clone(), app.state);
-        tokio::spawn(async move { state.store.run_job(&net, &id, far).await })
+        tokio::spawn(crate::policy::as_function("move-worker", async move {
+            state.store.run_job(&net, &id, far).await
+        }))
     };
     let mut moved = 0;
     for _ in 0..600 {
@@ -232,10 +234,12 @@ async fn a_job_survives_its_worker() {
     assert_eq!(s, 201, "{v}");
 
     // the next worker waits out the lease and finishes
-    let status = store
-        .run_job(&net, &id, shared::store::jobs::now_ms() + 120_000)
-        .await
-        .expect("the job runs");
+    let status = crate::policy::as_function(
+        "move-worker",
+        store.run_job(&net, &id, shared::store::jobs::now_ms() + 120_000),
+    )
+    .await
+    .expect("the job runs");
     assert_eq!(
         status,
         Some(shared::store::jobs::JobStatus::Done),
@@ -273,7 +277,7 @@ async fn a_job_survives_its_worker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_move_racing_signups() {
     let app = App::new().await;
-    link_all(&app, &broom("mover@x.io", "m", 55), 16).await;
+    broom(&app, "mover@x.io", "m", 55).await;
     assert_eq!(app.link("p", "dest@x.io", "top@x.io").await.0, 201);
     let joins = (0..40).map(|i| {
         let app = &app;

@@ -116,3 +116,37 @@ async fn unreachable_store_is_503_with_retry_after() {
         "{msg}"
     );
 }
+
+/// A program item written behind the store's back with an impossible `max_levels`: the read
+/// that maps it answers a plain 500 and logs why; nothing panics.
+#[tokio::test]
+async fn a_corrupt_stored_program_is_a_logged_500() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let app = App::new().await;
+    assert_eq!(app.link("p", "b@x.io", "a@x.io").await.0, 201);
+    let net = shared::domain::NetworkId::try_from(app.net.as_str()).expect("net");
+    let prog = shared::domain::ProgramId::try_from("p").expect("prog");
+    let (pk, sk) = shared::store::keys::program(&net, &prog);
+    app.client
+        .update_item()
+        .table_name(crate::harness::TABLE)
+        .key("PK", AttributeValue::S(pk))
+        .key("SK", AttributeValue::S(sk))
+        .update_expression("SET max_levels = :m")
+        .expression_attribute_values(":m", AttributeValue::N("40".into()))
+        .send()
+        .await
+        .expect("update");
+    let (s, v) = app.get("/networks/{net}/connections/p/users/a@x.io").await;
+    assert_eq!(s, 500, "{v}");
+    assert_eq!(v["error"]["code"], "internal");
+    assert!(
+        !v.to_string().contains("max_levels"),
+        "nothing internal: {v}"
+    );
+    let logs = crate::harness::logs();
+    assert!(
+        logs.contains("stored max_levels is invalid"),
+        "the cause is logged"
+    );
+}

@@ -1,13 +1,14 @@
 //! What an attacker or a careless admin tries: one key as two users, replayed uploads, long-lived
 //! admin tokens, lookalike emails, double-decoded paths, stolen keys; and the limits that held.
 
+use deso_sign as sign;
 use serde_json::{json, Value};
-use shared::auth::deso::sign;
 use shared::domain::ids::DesoNetwork;
 
 use crate::deso::{code_info, create_hash, download, info, money, multipart, upload, OWNER};
 use crate::harness::{
-    as_admin, as_user, decode, deso_jwt, deso_public_key, logs, signer, App, ADMIN, SUPER_ADMIN,
+    as_admin, as_user, decode, deso_jwt, deso_public_key, signer, with_logs, App, ADMIN,
+    SUPER_ADMIN,
 };
 
 /// The testnet text of signer `seed`'s key: the same 33 bytes as its mainnet text.
@@ -123,7 +124,7 @@ async fn a_repeated_upload_applies_again() {
 #[tokio::test]
 async fn admin_tokens_are_short_lived_and_nbf_holds() {
     let app = App::new().await;
-    let now = shared::auth::deso::now_secs();
+    let now = shared::clock::now_secs();
     let token = |claims: Value| {
         sign::jwt(
             &signer(SUPER_ADMIN),
@@ -461,54 +462,52 @@ async fn downloaded_cells_never_start_a_formula() {
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
     let app = App::new().await;
+    let other = App::new().await;
     let user_jwt = deso_jwt(0x71);
     let admin_jwt = deso_jwt(SUPER_ADMIN);
     let admin_key = deso_public_key(SUPER_ADMIN);
-    // API key: accepted, refused as another network's, and malformed
-    app.get("/networks/{net}/connections").await;
-    let other = App::new().await;
-    other
-        .call("GET", "/networks/{net}/connections", None, Some(&app.key))
-        .await;
-    app.call(
-        "GET",
-        "/networks/{net}/connections",
-        None,
-        Some(&format!("{} extra", app.key)),
-    )
-    .await;
-    // JWTs: good, and refused ones
-    app.deso(
-        "get-referral-info-for-user",
-        json!({"PublicKeyBase58Check": deso_public_key(0x71), "JWT": user_jwt}),
-    )
-    .await;
-    app.deso(
-        "admin/download-referral-csv",
-        json!({"AdminPublicKey": admin_key, "JWT": admin_jwt}),
-    )
-    .await;
-    app.deso(
-        "admin/download-referral-csv",
-        json!({"AdminPublicKey": deso_public_key(ADMIN), "JWT": admin_jwt}),
-    )
-    .await;
-    // a CSV upload carrying the admin's key and JWT, good and bad
     let (body, ct) = multipart(SUPER_ADMIN, "not,a,header\n1,2,3");
-    app.deso_raw(
-        "admin/upload-referral-csv",
-        body.clone(),
-        &[("content-type", &ct)],
-    )
-    .await;
+    let calls = async {
+        let mut statuses = Vec::new();
+        // API key: accepted, refused as another network's, and malformed
+        statuses.push(app.get("/networks/{net}/connections").await.0);
+        statuses.push(
+            other
+                .call("GET", "/networks/{net}/connections", None, Some(&app.key))
+                .await
+                .0,
+        );
+        let extra = format!("{} extra", app.key);
+        let bad = app.call("GET", "/networks/{net}/connections", None, Some(&extra));
+        statuses.push(bad.await.0);
+        // JWTs: good, and refused ones
+        let mine = json!({"PublicKeyBase58Check": deso_public_key(0x71), "JWT": user_jwt});
+        statuses.push(app.deso("get-referral-info-for-user", mine).await.0);
+        let admin = json!({"AdminPublicKey": admin_key, "JWT": admin_jwt});
+        statuses.push(app.deso("admin/download-referral-csv", admin).await.0);
+        let stolen = json!({"AdminPublicKey": deso_public_key(ADMIN), "JWT": admin_jwt});
+        statuses.push(app.deso("admin/download-referral-csv", stolen).await.0);
+        // a CSV upload carrying the admin's key and JWT, with a bad file
+        let headers = [("content-type", ct.as_str())];
+        let upload = app.deso_raw("admin/upload-referral-csv", body.clone(), &headers);
+        statuses.push(upload.await.0);
+        statuses
+    };
+    let (statuses, log) = with_logs(calls).await;
+    assert_eq!(statuses, [200, 403, 401, 200, 200, 401, 400]);
+    let done = log.matches("request done").count();
+    assert_eq!(
+        done,
+        statuses.len(),
+        "each call's own log line was captured: {log}"
+    );
     let jwt_in_form = body
         .split("name=\"JWT\"\r\n\r\n")
         .nth(1)
         .and_then(|r| r.split("\r\n").next())
-        .unwrap()
+        .unwrap_or_default()
         .to_owned();
-    let log = logs();
-    assert!(log.contains("request done"), "the logs were captured");
+    assert!(!jwt_in_form.is_empty());
     for (what, secret) in [
         ("API key", app.key.as_str()),
         ("user JWT", user_jwt.as_str()),

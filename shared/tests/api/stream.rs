@@ -91,7 +91,12 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
         _ => None,
     })
     .expect("config");
-    let client = aws_sdk_dynamodb::Client::from_conf(shared::sdk_config().await);
+    let checked = shared::sdk_config()
+        .await
+        .to_builder()
+        .interceptor(crate::policy::PolicyCheck)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(checked);
     let state: &'static AppState = Box::leak(Box::new(AppState::new(config, client)));
     state.store.ensure_table().await.expect("table");
     let mut poller = stream_poller::Poller::new(&conf, TABLE)
@@ -122,8 +127,11 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
             match d.function {
                 "aggregate-counts" => {
                     // Delivered again until it succeeds, as Lambda retries a batch.
-                    while let Err(e) =
-                        shared::api::aggregate_counts::handle(state, event(d.event.clone())).await
+                    while let Err(e) = crate::policy::as_function(
+                        "aggregate-counts",
+                        shared::api::aggregate_counts::handle(state, event(d.event.clone())),
+                    )
+                    .await
                     {
                         eprintln!("aggregator: {e}");
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -132,8 +140,11 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
                 _ => {
                     let ev = without_manual(d.event.clone());
                     tokio::spawn(async move {
-                        while let Err(e) =
-                            shared::api::move_worker::handle(state, event(ev.clone())).await
+                        while let Err(e) = crate::policy::as_function(
+                            "move-worker",
+                            shared::api::move_worker::handle(state, event(ev.clone())),
+                        )
+                        .await
                         {
                             eprintln!("move worker: {e}");
                             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -4,9 +4,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use deso_sign as sign;
 use k256::ecdsa::SigningKey;
 use serde_json::{json, Value};
-use shared::auth::deso::{now_secs, sign};
+use shared::clock::now_secs;
 
 use crate::http::{Api, BoxError};
 use crate::rng::Rng;

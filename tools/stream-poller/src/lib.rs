@@ -130,7 +130,7 @@ impl Poller {
             for (function, prefix) in STREAM_FUNCTIONS {
                 let batch: Vec<Value> = records
                     .iter()
-                    .filter(|r| pk(r).is_some_and(|pk| pk.starts_with(prefix)))
+                    .filter(|r| pk(r).is_some_and(|pk| pk.starts_with(prefix.as_str())))
                     .map(|r| lambda_record(r, &arn))
                     .collect::<Result<_, _>>()?;
                 if !batch.is_empty() {

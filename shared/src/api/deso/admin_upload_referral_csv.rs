@@ -141,8 +141,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         ));
     }
     // Drawn once per request: a retried batch stays idempotent, a new upload applies anew.
-    let mut upload = [0u8; 16];
-    getrandom::fill(&mut upload).map_err(|_| crate::http::internal())?;
+    let upload: [u8; 16] = crate::random::bytes().map_err(|_| crate::http::internal())?;
     let (created, updated) = state
         .store
         .apply_csv(net, prog, &plan, &existing, &upload)

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub(crate) use crate::auth::deso::Role;
-use crate::auth::deso::{authenticate_user, authorize_admin, parse_key, AuthError};
+use crate::auth::deso::{authenticate_user, authorize_admin, parse_key};
 use crate::config::Config;
 use crate::domain::deso::DesoSetting;
 use crate::domain::{Code, CodeConfig, DesoPublicKey, ReferralCode, UsdCents};
@@ -46,21 +46,6 @@ pub(crate) struct UserCred {
     pub public_key: String,
     #[serde(rename = "JWT")]
     pub jwt: String,
-}
-
-/// Every credential failure becomes a status here, and only here.
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::BadKey { .. } => ApiError::bad_request("invalid_key", e.to_string()),
-            AuthError::Jwt(_) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
-            }
-            AuthError::NotAdmin | AuthError::NotSuperAdmin => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
-            }
-        }
-    }
 }
 
 pub(crate) fn deso_key(
@@ -91,7 +76,7 @@ pub(crate) fn user_key(
 /// The user named by the credential, once its JWT verifies.
 pub(crate) fn user(config: &Config, cred: &UserCred) -> Result<DesoPublicKey, ApiError> {
     Ok(authenticate_user(
-        config,
+        config.deso_key_network,
         "PublicKeyBase58Check",
         &cred.public_key,
         &cred.jwt,
@@ -105,7 +90,7 @@ pub(crate) fn admin(
     role: Role,
 ) -> Result<DesoPublicKey, ApiError> {
     Ok(authorize_admin(
-        config,
+        &config.admin_policy(),
         "AdminPublicKey",
         &cred.admin_public_key,
         &cred.jwt,

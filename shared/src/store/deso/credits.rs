@@ -18,7 +18,7 @@ use super::super::{items, keys, n, s, Attempt, Expr, Item, Store, StoreError, Tx
 use super::bonus_of;
 use crate::clock;
 use crate::domain::code::CreditAdds;
-use crate::domain::deso::{cents_to_nanos, Alpha3, CodeAmounts, LedgerEntry};
+use crate::domain::deso::{payout, Alpha3, CodeAmounts, LedgerEntry, Payout};
 use crate::domain::link::Verdict;
 use crate::domain::shards::{CODE_SHARDS, EDGE_SHARDS};
 use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId};
@@ -57,14 +57,6 @@ struct JumioItem {
     owner: String,
     program: String,
     began_at: String,
-}
-
-/// What a credit pays, and whether it counts for the code.
-struct Payout {
-    counted: bool,
-    referee_cents: u64,
-    referrer_cents: u64,
-    rate: Option<u64>,
 }
 
 impl Store {
@@ -189,13 +181,7 @@ impl Store {
         let (bonus, settings) = bonus_of(&mut got, &k_settings, k_country.as_ref())?;
         let rate = settings.usd_cents_per_deso;
         let now = clock::now();
-        let (referee_cents, _) = bonus.amounts(None);
-        let unpaid = Payout {
-            counted: false,
-            referee_cents,
-            referrer_cents: 0,
-            rate,
-        };
+        let unpaid = payout(&bonus, rate, None);
 
         let Some(mut jumio_item) = got.remove(&k_jumio) else {
             // Never began: the bonus, once, and nothing counts.
@@ -237,23 +223,18 @@ impl Store {
             }
         };
         let c = code_item.clone().into_code(Default::default())?;
-        let (referee_cents, referrer_cents) = bonus.amounts(Some(CodeAmounts {
+        let amounts = CodeAmounts {
             referee_usd_cents: c.config.referee_amount_usd_cents.get().into(),
             referrer_usd_cents: c.config.referrer_amount_usd_cents.get().into(),
-        }));
-        let paid = Payout {
-            counted: true,
-            referee_cents,
-            referrer_cents,
-            rate,
         };
+        let paid = payout(&bonus, rate, Some(amounts));
         let mut tx = self.credit_items(net, user, Some((&code, &owner)), &paid, country, &now)?;
         let offset = tx.len();
         let lease = self.picker().lease();
         let adds = ShardAdds {
             credit: Some(CreditAdds {
-                referee_deso_nanos: cents_to_nanos(referee_cents, rate),
-                referrer_deso_nanos: cents_to_nanos(referrer_cents, rate),
+                referee_deso_nanos: paid.referee_nanos,
+                referrer_deso_nanos: paid.referrer_nanos,
             }),
             ..ShardAdds::default()
         };
@@ -309,8 +290,7 @@ impl Store {
         country: Option<&Alpha3>,
         now: &clock::Now,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let referee_nanos = cents_to_nanos(pay.referee_cents, pay.rate);
-        let referrer_nanos = cents_to_nanos(pay.referrer_cents, pay.rate);
+        let (referee_nanos, referrer_nanos) = (pay.referee_nanos, pay.referrer_nanos);
         let mut record: Item = HashMap::from([
             ("user".to_owned(), s(user.as_str())),
             ("counted".to_owned(), AttributeValue::Bool(pay.counted)),

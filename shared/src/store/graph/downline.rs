@@ -5,7 +5,7 @@ use super::super::table::SortKey;
 use super::super::{items, keys, Store, StoreError};
 use crate::clock;
 use crate::domain::shards::EDGE_SHARDS;
-use crate::domain::{Level, NetworkId, ProgramId, UserId, MAX_LEVELS};
+use crate::domain::{Level, NetworkId, ProgramId, UserId};
 
 /// Which levels of a downline a read covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +18,7 @@ impl Levels {
     fn sort_key(self) -> SortKey {
         match self {
             Levels::Exactly(l) => SortKey::Prefix(keys::level_prefix(l.get())),
-            Levels::UpTo(l) if l.get() < MAX_LEVELS => {
+            Levels::UpTo(l) if l.get() < Level::MAX.get() => {
                 SortKey::Below(keys::level_prefix(l.get() + 1))
             }
             Levels::UpTo(_) => SortKey::All,

@@ -24,36 +24,18 @@ pub struct FenceItem {
     pub epoch: u64,
 }
 
-/// A tree's fence as a link expects it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FenceState {
-    Clear {
-        epoch: u64,
-    },
-    /// Move `job` is rewriting uplines in the tree.
-    Raised {
-        job: String,
-        epoch: u64,
-    },
-}
+pub use crate::domain::graph::FenceState;
 
-impl FenceState {
-    pub fn of(item: &Item) -> Result<FenceState, StoreError> {
-        let f: FenceItem = items::from_item(item.clone())?;
-        Ok(match f.fence {
-            Some(job) => FenceState::Raised {
-                job,
-                epoch: f.epoch,
-            },
-            None => FenceState::Clear { epoch: f.epoch },
-        })
-    }
-
-    pub fn epoch(&self) -> u64 {
-        match self {
-            FenceState::Clear { epoch } | FenceState::Raised { epoch, .. } => *epoch,
-        }
-    }
+/// The state a fence item holds.
+pub fn state_of(item: &Item) -> Result<FenceState, StoreError> {
+    let f: FenceItem = items::from_item(item.clone())?;
+    Ok(match f.fence {
+        Some(job) => FenceState::Raised {
+            job,
+            epoch: f.epoch,
+        },
+        None => FenceState::Clear { epoch: f.epoch },
+    })
 }
 
 fn epoch_is(e: &mut Expr, epoch: u64) -> String {
@@ -179,7 +161,7 @@ impl Store {
         root: &UserId,
     ) -> Result<FenceState, StoreError> {
         match self.get(&keys::fence(net, prog, root, 0)).await? {
-            Some(item) => FenceState::of(&item),
+            Some(item) => state_of(&item),
             None => Ok(FenceState::Clear { epoch: 0 }),
         }
     }

@@ -18,10 +18,10 @@ use super::super::{items, keys, s, Attempt, Expr, Item, Key, Store, StoreError, 
 use super::fence::FenceState;
 use super::Member;
 use crate::clock;
-use crate::domain::graph::{edges_of, upline_under, MemberView};
-use crate::domain::link::{judge, LinkFacts, LinkMode, Refusal, Verdict};
+
+use crate::domain::link::{judge, plan_plain, LinkFacts, LinkMode, PlainFacts, Refusal, Verdict};
 use crate::domain::shards::{CODE_SHARDS, FENCE_SHARDS};
-use crate::domain::{NetworkId, Program, ProgramId, ReferralCode, UserId};
+use crate::domain::{Level, NetworkId, Program, ProgramId, ReferralCode, UserId};
 
 pub struct LinkRequest<'a> {
     pub net: &'a NetworkId,
@@ -158,7 +158,11 @@ impl LinkSnapshot {
 
     /// The connection as the user's membership stores it (a replay).
     pub fn stored_connection(&self, req: &LinkRequest<'_>) -> Connection {
-        let max = self.program.as_ref().map_or(10, |p| p.max_levels) as usize;
+        let max = self
+            .program
+            .as_ref()
+            .map_or(Level::MAX, |p| p.max_levels)
+            .depth();
         Connection {
             program_id: req.program.clone(),
             user: req.user.clone(),
@@ -262,7 +266,8 @@ impl Store {
     }
 
     /// The items of a plain link: the user has no referees. `adds` is what the code shard
-    /// counts besides the referral (a DeSo credit's totals).
+    /// counts besides the referral (a DeSo credit's totals). The rules are
+    /// `domain::link::plan_plain`'s; this turns its plan into items.
     pub fn plain_items(
         &self,
         req: &LinkRequest<'_>,
@@ -274,82 +279,49 @@ impl Store {
     ) -> Result<Result<PlainPlan, Refusal>, StoreError> {
         let (net, prog) = (req.net, req.program);
         let r = &snap.referrer;
-        let max = snap.program.as_ref().map_or(10, |p| p.max_levels) as usize;
-        let upline = upline_under(req.referrer, &r.view.upline);
-        let fence_state = match &hint.fence {
-            Some((root, state)) if root == &r.view.root => state.clone(),
-            _ => FenceState::Clear {
-                epoch: r.view.tree_epoch,
+        let plan = plan_plain(
+            req.referrer,
+            &PlainFacts {
+                user: &snap.user.view,
+                referrer: &r.view,
+                referrer_exists: r.exists(),
+                fence_seen: hint.fence.as_ref(),
+                max_levels: snap.program.as_ref().map_or(Level::MAX, |p| p.max_levels),
+                now_ns: now.ns,
             },
-        };
-        let user_view = MemberView {
-            referrer: Some(req.referrer.clone()),
-            upline: upline.clone(),
-            root: r.view.root.clone(),
-            tree_epoch: fence_state.epoch(),
-            connected_ns: now.ns,
-            // Joined under a member the move already rewrote: it is right as it is.
-            moved_by: match &fence_state {
-                FenceState::Raised { job, .. } if r.view.moved_by.as_deref() == Some(job) => {
-                    Some(job.clone())
-                }
-                _ => None,
-            },
-            ..snap.user.view.clone()
-        };
+        );
         let mut base = snap.user.item.clone();
         base.connected_at = Some(now.rfc3339.clone());
         base.metadata = req.metadata.clone().or(base.metadata);
         base.via_code = req.code.map(|c| c.as_str().to_owned());
-        let mut tx = vec![self.member_put(net, prog, &base, &user_view, snap.user.seen)?];
-        let old = &snap.user.view;
-        if old.referrer.is_some() {
-            // A change of referrer: its old edges go, its connection count stays.
-            for edge in edges_of(req.user, old.connected_ns, &old.upline, 1) {
-                tx.push(self.edge_delete(net, prog, &edge)?);
-            }
-        } else {
+        let mut tx = vec![self.member_put(net, prog, &base, &plan.user, snap.user.seen)?];
+        for edge in &plan.gone {
+            tx.push(self.edge_delete(net, prog, edge)?);
+        }
+        if plan.first_referrer {
             let seen = Seen::from(snap.user_profile.as_ref());
             tx.push(self.profile_counts(net, req.user, "links", 1, seen, now)?);
         }
-        // The referrer joins only when it must: new, first referee, or its upline in doubt.
-        let referrer_current = fence_state
-            == FenceState::Clear {
-                epoch: r.view.tree_epoch,
-            };
-        if !r.exists() || !r.view.kids || !referrer_current {
-            let next = MemberView {
-                kids: true,
-                tree_epoch: if r.exists() { fence_state.epoch() } else { 0 },
-                connected_ns: if r.exists() {
-                    r.view.connected_ns
-                } else {
-                    now.ns
-                },
-                ..r.view.clone()
-            };
-            tx.push(self.member_put(net, prog, &r.item, &next, r.seen)?);
-            if !r.exists() || !r.view.kids {
-                let seen = Seen::from(snap.referrer_profile.as_ref());
-                tx.push(self.profile_counts(net, req.referrer, "links", 1, seen, now)?);
-            }
+        if let Some(next) = &plan.referrer {
+            tx.push(self.member_put(net, prog, &r.item, next, r.seen)?);
+        }
+        if plan.first_referee {
+            let seen = Seen::from(snap.referrer_profile.as_ref());
+            tx.push(self.profile_counts(net, req.referrer, "links", 1, seen, now)?);
         }
         let mut fence_at = None;
-        if r.exists() {
+        if let Some((root, state)) = &plan.fence {
             fence_at = Some(tx.len());
             let shard = lease.shard(FENCE_SHARDS);
-            tx.push(self.fence_check(net, prog, &r.view.root, shard, &fence_state)?);
-            if let FenceState::Raised { job, .. } = &fence_state {
-                if r.view.moved_by.as_deref() != Some(job) {
-                    // Joined under a member the move has not rewritten yet: the move fixes it.
-                    let key = keys::job_pending(job, now.ns, req.user);
-                    let item = Item::from([("user".to_owned(), s(req.user.as_str()))]);
-                    tx.push(self.tx_put(items::with_key(item, &key), None, &Expr::new(), false)?);
-                }
-            }
+            tx.push(self.fence_check(net, prog, root, shard, state)?);
         }
-        for edge in edges_of(req.user, now.ns, &upline, 1) {
-            tx.push(self.edge_put(net, prog, &edge)?);
+        if let Some(job) = &plan.pending_for {
+            let key = keys::job_pending(job, now.ns, req.user);
+            let item = Item::from([("user".to_owned(), s(req.user.as_str()))]);
+            tx.push(self.tx_put(items::with_key(item, &key), None, &Expr::new(), false)?);
+        }
+        for edge in &plan.added {
+            tx.push(self.edge_put(net, prog, edge)?);
         }
         let mut code_at = None;
         if let (Some(code), Some(item)) = (req.code, &snap.code) {
@@ -375,7 +347,7 @@ impl Store {
                 program_id: prog.clone(),
                 user: req.user.clone(),
                 referrer: req.referrer.clone(),
-                upline: upline.into_iter().take(max).collect(),
+                upline: plan.upline_shown,
                 created_at: now.rfc3339.clone(),
             },
             fence_at,
@@ -415,7 +387,7 @@ impl Store {
         if let Some(i) = fence_at.map(|i| i + offset) {
             if TxError::condition_failed(reasons, i) {
                 let state = match TxError::old_item(reasons, i) {
-                    Some(item) => FenceState::of(item)?,
+                    Some(item) => super::fence::state_of(item)?,
                     None => FenceState::Clear { epoch: 0 },
                 };
                 hint.fence = Some((snap.referrer.view.root.clone(), state));

@@ -14,7 +14,7 @@ use super::moves::MoveTarget;
 use super::{unchanged, Member};
 use crate::domain::graph::{still_under, upline_under, MemberView};
 use crate::domain::shards::EDGE_SHARDS;
-use crate::domain::{Level, UserId, MAX_LEVELS};
+use crate::domain::{Level, UserId};
 
 /// Members read and rewritten per step.
 const PAGE: i32 = 25;
@@ -162,7 +162,7 @@ impl Store {
                     shard: shard + 1,
                     after: None,
                 },
-                None if level < MAX_LEVELS => Phase::Near {
+                None if level < Level::MAX.get() => Phase::Near {
                     level: level + 1,
                     shard: 0,
                     after: None,
@@ -234,7 +234,7 @@ impl Store {
                 (after, Some(PAGE)),
             )
             .await?;
-        let base = band as usize * MAX_LEVELS as usize;
+        let base = band as usize * Level::MAX.depth();
         let found = self.found(t, &f, &rows, base).await?;
         if !self.rewrite_page(job, t, &found, band + 1).await? {
             return Ok(Step::Again);
@@ -312,7 +312,7 @@ impl Store {
                 g.extend(self.rewrite_items(t, m, &t.moved(&m.view, f.depth), f.depth)?);
                 done += 1;
             }
-            if f.depth % MAX_LEVELS as usize == 0 && m.view.kids {
+            if f.depth % Level::MAX.depth() == 0 && m.view.kids {
                 let key = keys::job_frontier(&t.job, next_band, &m.view.user);
                 let item = Item::from([("user".to_owned(), s(m.view.user.as_str()))]);
                 g.push(self.tx_put(items::with_key(item, &key), None, &Expr::new(), false)?);

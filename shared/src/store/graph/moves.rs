@@ -20,9 +20,9 @@ use super::fence::FenceState;
 use super::link::{Connection, LinkOutcome, LinkRequest, LinkSnapshot};
 use super::Member;
 use crate::clock;
-use crate::domain::graph::{edge_changes, moved_upline, upline_under, MemberView, MAX};
+use crate::domain::graph::{edge_changes, moved_upline, upline_under, MemberView};
 use crate::domain::link::Refusal;
-use crate::domain::{NetworkId, ProgramId, UserId};
+use crate::domain::{Level, NetworkId, ProgramId, UserId};
 
 /// The members a request moves itself, at most: half a transaction, so that their edges fit.
 const IN_REQUEST: usize = (MAX_TX_ITEMS - 8) / 2;
@@ -114,7 +114,11 @@ impl Store {
             if &cur.root == ancestor || cur.upline.contains(ancestor) {
                 return Ok(true);
             }
-            let Some(top) = cur.upline.get(MAX - 1).filter(|_| cur.upline.len() == MAX) else {
+            let Some(top) = cur
+                .upline
+                .get(Level::MAX.depth() - 1)
+                .filter(|_| cur.upline.len() == Level::MAX.depth())
+            else {
                 return Ok(false);
             };
             let next = self.members(net, prog, std::slice::from_ref(top)).await?;
@@ -224,7 +228,7 @@ impl Store {
             Err(e) => {
                 // Nothing of the move is written yet; the worker cancels the job if this fails.
                 if let Err(again) = self.abandon(&job).await {
-                    tracing::warn!(job = %job.id, error = %crate::http::error_chain(&again), "a failed move's job is left for the worker to cancel");
+                    tracing::warn!(job = %job.id, error = %crate::telemetry::error_chain(&again), "a failed move's job is left for the worker to cancel");
                 }
                 Err(e)
             }
@@ -270,7 +274,11 @@ impl Store {
         };
         // The user and its downline as the counts last settled; the job counts what it finds.
         job.total = fresh.counted + 1;
-        let max = snap.program.as_ref().map_or(MAX, |p| p.max_levels as usize);
+        let max = snap
+            .program
+            .as_ref()
+            .map_or(Level::MAX, |p| p.max_levels)
+            .depth();
         let new_top = job.new_top()?;
         let connection = referrer.map(|rid| Connection {
             program_id: prog.clone(),
@@ -331,7 +339,7 @@ impl Store {
         let mut got = self.batch_get(&wanted).await?;
         let epoch = |item: Option<&super::super::Item>| -> Result<u64, StoreError> {
             Ok(item
-                .map(FenceState::of)
+                .map(super::fence::state_of)
                 .transpose()?
                 .map_or(0, |f| f.epoch()))
         };
@@ -418,7 +426,7 @@ impl Store {
         match self.finish_job(job).await {
             Ok(()) => Ok(InOne::Done),
             Err(e) => {
-                tracing::warn!(job = %job.id, error = %crate::http::error_chain(&e), "a committed move is left for the worker to finish");
+                tracing::warn!(job = %job.id, error = %crate::telemetry::error_chain(&e), "a committed move is left for the worker to finish");
                 Ok(InOne::Committed)
             }
         }

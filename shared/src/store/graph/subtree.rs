@@ -7,7 +7,7 @@ use super::downline::{EdgeRow, Levels};
 use super::Member;
 use crate::domain::graph::still_under;
 use crate::domain::shards::EDGE_SHARDS;
-use crate::domain::{Level, NetworkId, ProgramId, UserId, MAX_LEVELS};
+use crate::domain::{Level, NetworkId, ProgramId, UserId};
 
 impl Store {
     /// Every edge under `ancestor`, or None when there are more than `cap`. Each shard is read
@@ -69,8 +69,8 @@ impl Store {
                 if !still_under(&m.view, &top, row.level as usize) {
                     continue;
                 }
-                if row.level == MAX_LEVELS && m.view.kids {
-                    frontier.push((m.view.user.clone(), base + MAX_LEVELS as usize));
+                if row.level == Level::MAX.get() && m.view.kids {
+                    frontier.push((m.view.user.clone(), base + Level::MAX.depth()));
                 }
                 out.push((m, base + row.level as usize));
             }
