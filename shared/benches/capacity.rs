@@ -5,7 +5,7 @@
 //! beside them: it reports 2 units per transaction whatever its size. Run with `make bench`.
 
 use shared::domain::{CodeConfig, NetworkId, ProgramId, ProgramPatch, UsdCents, UserId};
-use shared::store::code_writes::CreateOutcome;
+use shared::store::codes::CreateOutcome;
 use shared::store::counts::{BatchId, EdgeChange};
 use shared::store::graph::link::LinkRequest;
 use shared::{clock, AppState, Config};

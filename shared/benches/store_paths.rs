@@ -85,7 +85,7 @@ async fn main() {
         .await
         .expect("code")
     {
-        shared::store::code_writes::CreateOutcome::Created(c) => c.code,
+        shared::store::codes::CreateOutcome::Created(c) => c.code,
         _ => panic!("no code"),
     };
 

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{code_json, network, path_user, program_id, program_not_found};
 use crate::http::{json_response, serve, ApiError};
-use crate::store::code_writes::DefaultCode;
+use crate::store::codes::DefaultCode;
 use crate::{auth, AppState};
 
 const PATH: &str = crate::routes::path_of("get-connection-codes");

@@ -4,6 +4,7 @@ pub mod check;
 pub mod code;
 pub mod countries;
 pub mod deso;
+pub mod deso_key;
 pub mod graph;
 pub mod ids;
 pub mod link;

@@ -3,8 +3,6 @@
 
 pub mod api_keys;
 pub mod check;
-pub mod code_pages;
-pub mod code_writes;
 pub mod codes;
 pub mod counts;
 pub mod deso;

@@ -5,8 +5,8 @@
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-use crate::deso::{create_hash, OWNER};
-use crate::harness::{as_admin, as_user, email, App, Setup, SUPER_ADMIN};
+use crate::deso::{begin, callback, create_hash, OWNER};
+use crate::harness::{email, App, Setup};
 
 const HOLD_MS: u64 = 20;
 const ROUNDS: usize = 20;
@@ -39,25 +39,6 @@ where
 /// The DeSo user of request `i`: the first `USERS` seeds, then repeats of the first ones.
 fn seed(i: usize) -> u8 {
     0x40 + (i % USERS) as u8
-}
-
-pub async fn begin(app: &App, user: u8, code: &str) -> (u16, Value) {
-    app.deso(
-        "jumio-begin",
-        as_user(user, json!({"ReferralHashBase58": code})),
-    )
-    .await
-}
-
-pub async fn callback(app: &App, user: u8) -> (u16, Value) {
-    app.deso(
-        "admin/jumio-callback",
-        as_admin(
-            SUPER_ADMIN,
-            json!({"PublicKeyBase58Check": crate::harness::deso_public_key(user)}),
-        ),
-    )
-    .await
 }
 
 fn transactions(app: &App) -> u64 {

@@ -50,23 +50,10 @@ async fn one_private_key_is_one_user() {
 
     // In its one accepted text, the owner's own sign-up is a self-referral: credited once, never
     // counted, never paid a kickback.
-    let (s, _) = app
-        .deso(
-            "jumio-begin",
-            as_user(OWNER, json!({"ReferralHashBase58": code})),
-        )
-        .await;
+    let (s, _) = crate::deso::begin(&app, OWNER, &code).await;
     assert_eq!(s, 200);
     for (credited, kickback) in [(true, 0), (false, 0)] {
-        let (s, v) = app
-            .deso(
-                "admin/jumio-callback",
-                as_admin(
-                    SUPER_ADMIN,
-                    json!({"PublicKeyBase58Check": deso_public_key(OWNER)}),
-                ),
-            )
-            .await;
+        let (s, v) = crate::deso::callback(&app, OWNER).await;
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["Credited"], credited, "{v}");
         assert_eq!(v["ReferralCounted"], false, "{v}");

@@ -9,6 +9,7 @@
 mod http;
 mod modes;
 mod rng;
+mod setup;
 
 use std::sync::atomic::Ordering;
 

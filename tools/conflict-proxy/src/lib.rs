@@ -14,9 +14,7 @@
 //! request by N ms before it is passed on (a slow store, for fault tests). Tests that run the
 //! proxy in process can also add a `Fault` aimed at one request.
 
-use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,58 +24,20 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{json, Value};
 
 type Http = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// What the proxy has seen since it started or was reset.
-#[derive(Default)]
-struct Tally {
-    transactions: u64,
-    conflicts: u64,
-    single_conflicts: u64,
-    per_item: HashMap<String, u64>,
-    /// Per item, the cancelled transactions it was held in.
-    conflicted: HashMap<String, u64>,
-}
+mod fault;
+mod server;
+mod tally;
+mod wire;
 
-/// A fault aimed at the first request of `target` (a DynamoDB operation) whose body holds
-/// `contains`.
-#[derive(Clone, Debug)]
-pub enum Fault {
-    /// That request waits `ms` before it is passed on.
-    DelayOnce {
-        target: String,
-        contains: String,
-        ms: u64,
-    },
-    /// Once that request is answered, the next `count` requests of any kind get a 500
-    /// `InternalServerError` (a store failing right after a write).
-    FailAfter {
-        target: String,
-        contains: String,
-        count: u64,
-    },
-}
-
-impl Fault {
-    fn aims_at(&self, op: &str, body: &[u8]) -> bool {
-        let (target, contains) = match self {
-            Fault::DelayOnce {
-                target, contains, ..
-            }
-            | Fault::FailAfter {
-                target, contains, ..
-            } => (target, contains),
-        };
-        target == op
-            && body
-                .windows(contains.len().max(1))
-                .any(|w| w == contains.as_bytes())
-    }
-}
+pub use fault::Fault;
+pub use server::{start, Handle};
+use tally::Tally;
+use wire::{error, item_keys, ok_json};
 
 pub struct Proxy {
     upstream: String,
@@ -91,79 +51,6 @@ pub struct Proxy {
     held: Mutex<HashSet<String>>,
     tally: Mutex<Tally>,
     http: Http,
-}
-
-/// A running proxy.
-pub struct Handle {
-    pub addr: SocketAddr,
-    pub proxy: Arc<Proxy>,
-}
-
-impl Handle {
-    pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-/// The key of every item a request writes: table, PK and SK.
-fn item_keys(body: &Value, target: &str) -> Vec<String> {
-    let key = |table: &Value, k: &Value| {
-        format!(
-            "{}|{}|{}",
-            table.as_str().unwrap_or(""),
-            k["PK"]["S"].as_str().unwrap_or(""),
-            k["SK"]["S"].as_str().unwrap_or("")
-        )
-    };
-    match target {
-        "TransactWriteItems" => body["TransactItems"]
-            .as_array()
-            .map(|items| {
-                items
-                    .iter()
-                    .map(|t| {
-                        let (op, k) = if let Some(p) = t.get("Put") {
-                            (p, &p["Item"])
-                        } else {
-                            let op = ["Update", "Delete", "ConditionCheck"]
-                                .iter()
-                                .find_map(|o| t.get(*o))
-                                .unwrap_or(&Value::Null);
-                            (op, &op["Key"])
-                        };
-                        key(&op["TableName"], k)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        "PutItem" => vec![key(&body["TableName"], &body["Item"])],
-        "UpdateItem" | "DeleteItem" => vec![key(&body["TableName"], &body["Key"])],
-        _ => Vec::new(),
-    }
-}
-
-fn error(type_: &str, body: Value) -> Response<Full<Bytes>> {
-    let mut body = body;
-    body["__type"] = json!(format!("com.amazonaws.dynamodb.v20120810#{type_}"));
-    let mut resp = Response::new(Full::new(Bytes::from(body.to_string())));
-    *resp.status_mut() = StatusCode::BAD_REQUEST;
-    let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        "application/x-amz-json-1.0".parse().expect("header"),
-    );
-    h.insert(
-        "x-amzn-requestid",
-        "conflict-proxy".parse().expect("header"),
-    );
-    resp
-}
-
-fn ok_json(v: Value) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));
-    resp.headers_mut()
-        .insert("content-type", "application/json".parse().expect("header"));
-    resp
 }
 
 impl Proxy {
@@ -211,33 +98,10 @@ impl Proxy {
 
     /// The counts: transactions, conflicts, and the `top` items most included.
     pub fn stats(&self, top: usize) -> Value {
-        let Ok(t) = self.tally.lock() else {
-            return json!({});
-        };
-        let mut items: Vec<(&String, &u64)> = t.per_item.iter().collect();
-        items.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let mut contested: Vec<(&String, &u64)> = t.conflicted.iter().collect();
-        contested.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let contested: Vec<Value> = contested
-            .into_iter()
-            .take(top)
-            .map(|(k, n)| json!({"item": k, "conflicts": n}))
-            .collect();
-        let hot: Vec<Value> = items
-            .into_iter()
-            .take(top)
-            .map(|(k, n)| {
-                json!({"item": k, "transactions": n,
-                       "share": if t.transactions > 0 { *n as f64 / t.transactions as f64 } else { 0.0 }})
-            })
-            .collect();
-        json!({
-            "transactions": t.transactions,
-            "conflicts": t.conflicts,
-            "single_write_conflicts": t.single_conflicts,
-            "hottest": hot,
-            "most_conflicted": contested,
-        })
+        match self.tally.lock() {
+            Ok(t) => t.render(top),
+            Err(_) => json!({}),
+        }
     }
 
     async fn forward(
@@ -435,73 +299,5 @@ impl Proxy {
             }
         }
         resp
-    }
-}
-
-/// Starts a proxy on `listen` in front of `upstream` (e.g. `http://127.0.0.1:8000`).
-pub async fn start(listen: SocketAddr, upstream: &str, hold_ms: u64) -> Result<Handle, BoxError> {
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    let addr = listener.local_addr()?;
-    let proxy = Arc::new(Proxy {
-        upstream: upstream.trim_end_matches('/').to_owned(),
-        hold_ms: AtomicU64::new(hold_ms),
-        delay_ms: AtomicU64::new(0),
-        faults: Mutex::new(Vec::new()),
-        fired: AtomicU64::new(0),
-        failing: AtomicU64::new(0),
-        held: Mutex::new(HashSet::new()),
-        tally: Mutex::new(Tally::default()),
-        http: Client::builder(TokioExecutor::new()).build_http(),
-    });
-    let p = proxy.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let p = p.clone();
-            tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req| {
-                    let p = p.clone();
-                    async move {
-                        Ok::<_, Infallible>(match p.serve(req).await {
-                            Ok(r) => r,
-                            Err(e) => {
-                                let mut r =
-                                    error("InternalServerError", json!({"message": e.to_string()}));
-                                *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                                r
-                            }
-                        })
-                    }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    Ok(Handle { addr, proxy })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_of_every_kind_of_write() {
-        let tx = json!({"TransactItems": [
-            {"Put": {"TableName": "t", "Item": {"PK": {"S": "A"}, "SK": {"S": "1"}, "x": {"N": "1"}}}},
-            {"Update": {"TableName": "t", "Key": {"PK": {"S": "B"}, "SK": {"S": "2"}}}},
-            {"ConditionCheck": {"TableName": "t", "Key": {"PK": {"S": "C"}, "SK": {"S": "3"}}}},
-            {"Delete": {"TableName": "t", "Key": {"PK": {"S": "D"}, "SK": {"S": "4"}}}}
-        ]});
-        assert_eq!(
-            item_keys(&tx, "TransactWriteItems"),
-            ["t|A|1", "t|B|2", "t|C|3", "t|D|4"]
-        );
-        let put = json!({"TableName": "t", "Item": {"PK": {"S": "A"}, "SK": {"S": "1"}}});
-        assert_eq!(item_keys(&put, "PutItem"), ["t|A|1"]);
-        assert!(item_keys(&put, "GetItem").is_empty());
     }
 }

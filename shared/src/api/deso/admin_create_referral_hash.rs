@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{admin, ok, referral_info_response, user_key, AdminCred, ConfigFields, Role};
 use crate::domain::UserId;
 use crate::http::{json_body, serve_deso, ApiError};
-use crate::store::code_writes::CreateOutcome;
+use crate::store::codes::CreateOutcome;
 use crate::AppState;
 
 #[derive(Deserialize, Default)]

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{hash, ok, user, UserCred};
 use crate::domain::UserId;
 use crate::http::{json_body, serve_deso, ApiError};
-use crate::store::deso::credits::BeginOutcome;
+use crate::store::deso::begin::BeginOutcome;
 use crate::AppState;
 
 #[derive(Deserialize, Default)]

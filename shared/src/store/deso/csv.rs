@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::super::codes::CodeItem;
-use super::super::users::{ProfileItem, Seen};
-use super::super::{items, keys, n, s, Attempt, Expr, Key, Store, StoreError, MAX_TX_ITEMS};
 use crate::clock;
 use crate::domain::referral_csv::CsvRow;
 use crate::domain::shards::CODE_SHARDS;
 use crate::domain::{Code, NetworkId, ProgramId, ReferralCode, UserId};
+use crate::store::codes::CodeItem;
+use crate::store::users::{ProfileItem, Seen};
+use crate::store::{items, keys, n, s, Attempt, Expr, Key, Store, StoreError, MAX_TX_ITEMS};
 
 impl Store {
     /// Codes named by an upload, and whether each owner may own codes (not banned).

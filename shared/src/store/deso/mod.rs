@@ -1,6 +1,7 @@
 //! The DeSo-compatible side of the store: network settings and country bonuses here; credits
 //! and CSV batches in their own modules.
 
+pub mod begin;
 pub mod credits;
 pub mod csv;
 

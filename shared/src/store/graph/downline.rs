@@ -1,11 +1,11 @@
 //! Reading a member's downline: its edges sit in `EDGE_SHARDS` partitions, so a page queries
 //! each (side by side: one round trip) and merges them in (level, connection time) order.
 
-use super::super::table::SortKey;
-use super::super::{items, keys, Store, StoreError};
 use crate::clock;
 use crate::domain::shards::EDGE_SHARDS;
 use crate::domain::{Level, NetworkId, ProgramId, UserId};
+use crate::store::table::SortKey;
+use crate::store::{items, keys, Store, StoreError};
 
 /// Which levels of a downline a read covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,8 +57,8 @@ pub struct DownlinePage {
     pub next: Option<ShardCursor>,
 }
 
-pub fn edge_row(item: &super::super::Item) -> Result<EdgeRow, StoreError> {
-    let (_, sk) = super::super::table::item_key(item)?;
+pub fn edge_row(item: &crate::store::Item) -> Result<EdgeRow, StoreError> {
+    let (_, sk) = crate::store::table::item_key(item)?;
     let Some((level, ns, user)) = keys::parse_edge_sk(&sk) else {
         return Err(StoreError::Corrupt("edge sort key".into()));
     };
@@ -150,10 +150,10 @@ impl Store {
 
 /// What GET User Connections reads before its downline page: one BatchGetItem.
 pub struct MemberHead {
-    pub auth: Result<(), super::super::api_keys::AuthFailure>,
+    pub auth: Result<(), crate::store::api_keys::AuthFailure>,
     pub program: Option<crate::domain::Program>,
     pub member: Option<super::MembershipItem>,
-    pub counts: super::super::counts::Counts,
+    pub counts: crate::store::counts::Counts,
 }
 
 impl Store {
@@ -163,19 +163,19 @@ impl Store {
         net: &NetworkId,
         prog: &ProgramId,
         user: &UserId,
-        probe: &super::super::api_keys::KeyProbe,
+        probe: &crate::store::api_keys::KeyProbe,
     ) -> Result<MemberHead, StoreError> {
         let k_program = keys::program(net, prog);
         let k_mem = keys::membership(net, prog, user);
-        let k_counts = super::super::counts::count_keys(net, prog, user);
+        let k_counts = crate::store::counts::count_keys(net, prog, user);
         let mut wanted = vec![probe.key.clone(), k_program.clone(), k_mem.clone()];
         wanted.extend(k_counts.iter().cloned());
         let mut got = self.batch_get(&wanted).await?;
         Ok(MemberHead {
-            auth: super::super::api_keys::check_key(got.get(&probe.key), net),
+            auth: crate::store::api_keys::check_key(got.get(&probe.key), net),
             program: got.remove(&k_program).map(items::program).transpose()?,
             member: got.remove(&k_mem).map(items::from_item).transpose()?,
-            counts: super::super::counts::counts_from(&mut got, &k_counts)?,
+            counts: crate::store::counts::counts_from(&mut got, &k_counts)?,
         })
     }
 }

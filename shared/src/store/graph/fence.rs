@@ -9,10 +9,10 @@
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use super::super::{items, keys, n, s, Expr, Item, Store, StoreError};
 use crate::clock;
 use crate::domain::shards::FENCE_SHARDS;
 use crate::domain::{NetworkId, ProgramId, UserId};
+use crate::store::{items, keys, n, s, Expr, Item, Store, StoreError};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct FenceItem {
@@ -86,34 +86,25 @@ impl Store {
         job: &str,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let now = clock::now();
-        let mut tx = Vec::with_capacity(FENCE_SHARDS + 1);
-        for k in 0..FENCE_SHARDS {
-            let mut e = Expr::new();
+        let free = |e: &mut Expr| {
             let (f, d) = (e.n("fence"), e.n("dest_lock"));
-            let update = format!(
-                "SET {f} = {}, {} = {} ADD {} {}",
-                e.v(s(job)),
-                e.n("moved_ns"),
-                e.v(n(now.ns)),
-                e.n("epoch"),
-                e.v(n(1))
-            );
-            let cond = format!("attribute_not_exists({f}) AND attribute_not_exists({d})");
-            tx.push(self.tx_update(
-                &keys::fence(net, prog, source, k),
-                &update,
-                Some(&cond),
-                &e,
-            )?);
-        }
-        if let Some(dest) = dest.filter(|d| *d != source) {
-            let mut e = Expr::new();
-            let (f, d) = (e.n("fence"), e.n("dest_lock"));
-            let update = format!("SET {d} = {}", e.v(s(job)));
-            let cond = format!("attribute_not_exists({f}) AND attribute_not_exists({d})");
-            tx.push(self.tx_update(&keys::fence(net, prog, dest, 0), &update, Some(&cond), &e)?);
-        }
-        Ok(tx)
+            format!("attribute_not_exists({f}) AND attribute_not_exists({d})")
+        };
+        self.fence_items(net, prog, (source, dest), |e, shard| {
+            let update = match shard {
+                Some(_) => format!(
+                    "SET {} = {}, {} = {} ADD {} {}",
+                    e.n("fence"),
+                    e.v(s(job)),
+                    e.n("moved_ns"),
+                    e.v(n(now.ns)),
+                    e.n("epoch"),
+                    e.v(n(1))
+                ),
+                None => format!("SET {} = {}", e.n("dest_lock"), e.v(s(job))),
+            };
+            (update, free(e))
+        })
     }
 
     /// Lowers what `fence_raise` raised, keeping the epochs.
@@ -126,29 +117,44 @@ impl Store {
         job: &str,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let now = clock::now();
+        self.fence_items(net, prog, (source, dest), |e, shard| {
+            let attr = if shard.is_some() {
+                "fence"
+            } else {
+                "dest_lock"
+            };
+            let a = e.n(attr);
+            let cond = format!("{a} = {}", e.v(s(job)));
+            let update = match shard {
+                Some(_) => format!("REMOVE {a} SET {} = {}", e.n("moved_ns"), e.v(n(now.ns))),
+                None => format!("REMOVE {a}"),
+            };
+            (update, cond)
+        })
+    }
+
+    /// One update of every shard of the source tree's fence (`Some(shard)`), and of the
+    /// destination's shard 0 when it is another tree (`None`): `each` gives its update and
+    /// condition.
+    fn fence_items(
+        &self,
+        net: &NetworkId,
+        prog: &ProgramId,
+        (source, dest): (&UserId, Option<&UserId>),
+        each: impl Fn(&mut Expr, Option<usize>) -> (String, String),
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut tx = Vec::with_capacity(FENCE_SHARDS + 1);
         for k in 0..FENCE_SHARDS {
             let mut e = Expr::new();
-            let f = e.n("fence");
-            let update = format!("REMOVE {f} SET {} = {}", e.n("moved_ns"), e.v(n(now.ns)));
-            let cond = format!("{f} = {}", e.v(s(job)));
-            tx.push(self.tx_update(
-                &keys::fence(net, prog, source, k),
-                &update,
-                Some(&cond),
-                &e,
-            )?);
+            let (update, cond) = each(&mut e, Some(k));
+            let key = keys::fence(net, prog, source, k);
+            tx.push(self.tx_update(&key, &update, Some(&cond), &e)?);
         }
         if let Some(dest) = dest.filter(|d| *d != source) {
             let mut e = Expr::new();
-            let d = e.n("dest_lock");
-            let cond = format!("{d} = {}", e.v(s(job)));
-            tx.push(self.tx_update(
-                &keys::fence(net, prog, dest, 0),
-                &format!("REMOVE {d}"),
-                Some(&cond),
-                &e,
-            )?);
+            let (update, cond) = each(&mut e, None);
+            let key = keys::fence(net, prog, dest, 0);
+            tx.push(self.tx_update(&key, &update, Some(&cond), &e)?);
         }
         Ok(tx)
     }

@@ -5,9 +5,12 @@ pub mod downline;
 pub mod fence;
 pub mod link;
 pub mod move_job;
+pub mod move_pages;
+pub mod move_request;
 pub mod move_steps;
 pub mod moves;
 pub mod remove;
+pub mod snapshot;
 pub mod subtree;
 
 use std::collections::HashMap;

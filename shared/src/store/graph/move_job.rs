@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use super::super::jobs::{now_ms, JobItem, JobStatus, Phase, LEASE_MS};
-use super::super::{jitter, Store, StoreError, TxError};
 use super::moves::MoveTarget;
 use crate::domain::NetworkId;
+use crate::store::jobs::{now_ms, JobItem, JobStatus, Phase, LEASE_MS};
+use crate::store::{jitter, Store, StoreError, TxError};
 
 /// Attempts of the first step before the job gives up, having changed nothing.
 pub const TOP_TRIES: u32 = 50;

@@ -1,12 +1,12 @@
 //! Remove Referrer: the user becomes the root of its own subtree, which moves along.
 
-use super::super::api_keys::{check_key, KeyProbe};
-use super::super::{Attempt, Store, StoreError};
 use super::link::{LinkOutcome, LinkRequest, LinkSnapshot};
 use super::Member;
 use crate::domain::graph::{edges_of, MemberView};
 use crate::domain::link::Refusal;
 use crate::domain::{NetworkId, ProgramId, UserId};
+use crate::store::api_keys::{check_key, KeyProbe};
+use crate::store::{Attempt, Store, StoreError};
 
 impl Store {
     pub async fn remove_referrer(

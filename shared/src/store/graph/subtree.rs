@@ -2,12 +2,12 @@
 //! ten levels down; below that, the edges under the members ten levels down. Every read is
 //! bounded by what the caller can take, so a huge subtree costs a few pages, not itself.
 
-use super::super::{Store, StoreError};
 use super::downline::{EdgeRow, Levels};
 use super::Member;
 use crate::domain::graph::still_under;
 use crate::domain::shards::EDGE_SHARDS;
 use crate::domain::{Level, NetworkId, ProgramId, UserId};
+use crate::store::{Store, StoreError};
 
 impl Store {
     /// Every edge under `ancestor`, or None when there are more than `cap`. Each shard is read

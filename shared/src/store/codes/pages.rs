@@ -3,11 +3,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::codes::CodeItem;
-use super::table::SortKey;
-use super::{items, keys, Item, Store, StoreError};
+use super::CodeItem;
 use crate::domain::shards::EDGE_SHARDS;
 use crate::domain::{Code, NetworkId, ReferralCode, UserId};
+use crate::store::table::SortKey;
+use crate::store::{items, keys, Item, Store, StoreError};
 
 /// A page of a listing and the sort key to resume after, when there is more.
 pub struct Paged<T> {

@@ -2,14 +2,14 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::codes::{shard_keys, CodeItem, ShardItem};
-use super::users::Seen;
-use super::{items, keys, n, s, Attempt, Expr, Item, Store, StoreError, TxError};
+use super::{shard_keys, CodeItem, ShardItem};
 use crate::clock;
 use crate::domain::shards::{resplit_cap, CODE_SHARDS};
 use crate::domain::{
     Code, CodeConfig, CodeTotals, NetworkId, Program, ProgramId, ReferralCode, UserId,
 };
+use crate::store::users::Seen;
+use crate::store::{items, keys, n, s, Attempt, Expr, Item, Store, StoreError, TxError};
 
 pub enum DefaultCode {
     Created(Code),

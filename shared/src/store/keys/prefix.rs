@@ -1,0 +1,126 @@
+//! The kinds of partition key: every key builder, IAM policy and stream filter names one.
+
+/// The first part of every partition key: what kind of item a key holds. Key builders, IAM
+/// policies (`dynamodb:LeadingKeys`) and the stream consumers' filters all name these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Prefix {
+    Key,
+    Net,
+    User,
+    Mem,
+    Down,
+    Cnt,
+    Fence,
+    Job,
+    JobPend,
+    JobF,
+    Agg,
+    Code,
+    CodeShard,
+    DefCode,
+    NetCodes,
+    CodeRef,
+    Deso,
+    Jumio,
+    Credit,
+    Ledger,
+}
+
+impl Prefix {
+    pub const ALL: [Prefix; 20] = [
+        Prefix::Key,
+        Prefix::Net,
+        Prefix::User,
+        Prefix::Mem,
+        Prefix::Down,
+        Prefix::Cnt,
+        Prefix::Fence,
+        Prefix::Job,
+        Prefix::JobPend,
+        Prefix::JobF,
+        Prefix::Agg,
+        Prefix::Code,
+        Prefix::CodeShard,
+        Prefix::DefCode,
+        Prefix::NetCodes,
+        Prefix::CodeRef,
+        Prefix::Deso,
+        Prefix::Jumio,
+        Prefix::Credit,
+        Prefix::Ledger,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Prefix::Key => "KEY#",
+            Prefix::Net => "NET#",
+            Prefix::User => "USER#",
+            Prefix::Mem => "MEM#",
+            Prefix::Down => "DOWN#",
+            Prefix::Cnt => "CNT#",
+            Prefix::Fence => "FENCE#",
+            Prefix::Job => "JOB#",
+            Prefix::JobPend => "JOBPEND#",
+            Prefix::JobF => "JOBF#",
+            Prefix::Agg => "AGG#",
+            Prefix::Code => "CODE#",
+            Prefix::CodeShard => "CODESHARD#",
+            Prefix::DefCode => "DEFCODE#",
+            Prefix::NetCodes => "NETCODES#",
+            Prefix::CodeRef => "CODEREF#",
+            Prefix::Deso => "DESO#",
+            Prefix::Jumio => "JUMIO#",
+            Prefix::Credit => "CREDIT#",
+            Prefix::Ledger => "LEDGER#",
+        }
+    }
+
+    /// The prefix of a partition key; None for a key of no known kind.
+    pub fn of(pk: &str) -> Option<Prefix> {
+        let head = pk.split_inclusive('#').next()?;
+        Prefix::ALL.into_iter().find(|p| p.as_str() == head)
+    }
+
+    /// The part of `pk` after this prefix.
+    pub fn strip(self, pk: &str) -> Option<&str> {
+        pk.strip_prefix(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Prefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The partition keys of GSI1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IndexPrefix {
+    /// A user's codes: `UCODES#<net>#<user>`.
+    UserCodes,
+    /// The running move jobs.
+    RunningJobs,
+}
+
+impl IndexPrefix {
+    pub const ALL: [IndexPrefix; 2] = [IndexPrefix::UserCodes, IndexPrefix::RunningJobs];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IndexPrefix::UserCodes => "UCODES#",
+            IndexPrefix::RunningJobs => "JOBS#",
+        }
+    }
+
+    pub fn of(pk: &str) -> Option<IndexPrefix> {
+        IndexPrefix::ALL
+            .into_iter()
+            .find(|p| pk.starts_with(p.as_str()))
+    }
+}
+
+impl std::fmt::Display for IndexPrefix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,156 @@
+//! Writes: transactions, their items, and packing groups of items into transactions.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+
+use super::{built, key_item, Expr};
+use crate::store::{classify, Item, Key, Store, StoreError, TxError};
+
+impl Store {
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+        self.transact_with_token(items, None).await
+    }
+
+    /// A transaction with an idempotency token: a retry with the same token and items is
+    /// applied once. The write capacity it consumed is added to the store's tally.
+    pub async fn transact_with_token(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: Option<String>,
+    ) -> Result<(), TxError> {
+        let count = items.len();
+        let resp = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .set_client_request_token(token)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match resp {
+            Ok(out) => {
+                let wcu: f64 = out
+                    .consumed_capacity()
+                    .iter()
+                    .filter_map(|c| c.capacity_units())
+                    .sum();
+                self.capacity.add(wcu, count);
+                Ok(())
+            }
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_transaction_canceled_exception() => {
+                let reasons = match ctx.into_err() {
+                    aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => {
+                        e.cancellation_reasons().to_vec()
+                    }
+                    _ => Vec::new(),
+                };
+                Err(TxError::Cancelled(reasons))
+            }
+            Err(SdkError::ServiceError(ctx))
+                if ctx.err().is_transaction_in_progress_exception()
+                    || ctx.err().code() == Some("TransactionConflictException") =>
+            {
+                Err(TxError::Cancelled(Vec::new()))
+            }
+            Err(e) => Err(TxError::Store(classify(e))),
+        }
+    }
+
+    pub fn tx_put(
+        &self,
+        item: Item,
+        cond: Option<&str>,
+        expr: &Expr,
+        return_old_on_fail: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut b = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(cond.map(str::to_owned))
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values());
+        if return_old_on_fail {
+            b = b.return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        }
+        Ok(TransactWriteItem::builder().put(built(b.build())?).build())
+    }
+
+    pub fn tx_update(
+        &self,
+        key: &Key,
+        update: &str,
+        cond: Option<&str>,
+        expr: &Expr,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let b = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            .update_expression(update)
+            .set_condition_expression(cond.map(str::to_owned))
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .set_return_values_on_condition_check_failure(old_on_fail(cond));
+        Ok(TransactWriteItem::builder()
+            .update(built(b.build())?)
+            .build())
+    }
+
+    pub fn tx_check(
+        &self,
+        key: &Key,
+        cond: &str,
+        expr: &Expr,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let b = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            .condition_expression(cond)
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        Ok(TransactWriteItem::builder()
+            .condition_check(built(b.build())?)
+            .build())
+    }
+
+    pub fn tx_delete(
+        &self,
+        key: &Key,
+        cond: Option<&str>,
+        expr: &Expr,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let b = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            .set_condition_expression(cond.map(str::to_owned))
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .set_return_values_on_condition_check_failure(old_on_fail(cond));
+        Ok(TransactWriteItem::builder()
+            .delete(built(b.build())?)
+            .build())
+    }
+}
+
+/// The stored item comes back when a condition fails; there is nothing to ask without one.
+fn old_on_fail(cond: Option<&str>) -> Option<ReturnValuesOnConditionCheckFailure> {
+    cond.map(|_| ReturnValuesOnConditionCheckFailure::AllOld)
+}
+
+/// Transactions of at most `MAX_TX_ITEMS`, keeping each group of items that must commit
+/// together in one transaction.
+pub fn pack(groups: Vec<Vec<TransactWriteItem>>) -> Vec<Vec<TransactWriteItem>> {
+    let mut out: Vec<Vec<TransactWriteItem>> = Vec::new();
+    for g in groups {
+        match out.last_mut() {
+            Some(last) if last.len() + g.len() <= crate::store::MAX_TX_ITEMS => last.extend(g),
+            _ => out.push(g),
+        }
+    }
+    out
+}
