@@ -48,3 +48,67 @@ impl AppState {
         }
     }
 }
+
+#[cfg(test)]
+mod layers {
+    /// What each layer may not name: `domain` <- `store` <- `auth`, `http` <- `api` <- the
+    /// functions. Leaf modules (`clock`, `random`, `telemetry`) serve every layer.
+    const RULES: [(&str, &[&str]); 4] = [
+        (
+            "domain",
+            &[
+                "store", "auth", "http", "api", "config", "lambda", "routes", "policy", "AppState",
+                "Config",
+            ],
+        ),
+        (
+            "store",
+            &["auth", "http", "api", "config", "lambda", "AppState", "Config"],
+        ),
+        (
+            "auth",
+            &["http", "api", "config", "lambda", "AppState", "Config"],
+        ),
+        ("http", &["api", "lambda", "AppState", "Config"]),
+    ];
+
+    fn sources(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+
+    #[test]
+    fn no_layer_names_a_layer_above_it() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut seen = 0;
+        for (layer, forbidden) in RULES {
+            let mut files = Vec::new();
+            sources(&src.join(layer), &mut files);
+            let single = src.join(format!("{layer}.rs"));
+            if let Ok(text) = std::fs::read_to_string(&single) {
+                files.push((single.display().to_string(), text));
+            }
+            assert!(!files.is_empty(), "{layer} has sources");
+            for (path, text) in files {
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for name in forbidden {
+                    let used = format!("crate::{name}");
+                    let at = code.match_indices(&used).find(|(i, _)| {
+                        let next = code[i + used.len()..].chars().next();
+                        next.is_none_or(|c| !c.is_alphanumeric() && c != '_')
+                    });
+                    assert!(at.is_none(), "{path} names {used}, a layer above {layer}");
+                }
+                seen += 1;
+            }
+        }
+        assert!(seen > 30, "read the layers' files: {seen}");
+    }
+}

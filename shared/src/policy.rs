@@ -78,6 +78,17 @@ impl Access {
 use Action::*;
 use Prefix::*;
 
+/// Every action: the functions that read, check and write as their work needs.
+const EVERY: &[Action] = &[
+    GetItem,
+    BatchGetItem,
+    Query,
+    ConditionCheckItem,
+    PutItem,
+    UpdateItem,
+    DeleteItem,
+];
+
 /// A link, and the move it may become: Add Connection and Change Referrer.
 const LINK: Access = Access {
     actions: &[
@@ -138,15 +149,7 @@ pub fn access(function: &str) -> Option<Access> {
         "get-job" => a(&[GetItem], &[Key, Job], &[], &[]),
         // A user, its ban or revocation, and a link through a user or a code, which may move.
         "user-status" => a(
-            &[
-                GetItem,
-                BatchGetItem,
-                Query,
-                ConditionCheckItem,
-                PutItem,
-                UpdateItem,
-                DeleteItem,
-            ],
+            EVERY,
             &[
                 Key, Net, User, Mem, Cnt, Fence, Down, JobPend, Code, CodeShard,
             ],
@@ -210,20 +213,7 @@ pub fn access(function: &str) -> Option<Access> {
             &[],
         ),
         "aggregate-counts" => a(&[PutItem, UpdateItem], &[], &[Agg, Cnt], &[]),
-        "move-worker" => a(
-            &[
-                GetItem,
-                BatchGetItem,
-                Query,
-                ConditionCheckItem,
-                PutItem,
-                UpdateItem,
-                DeleteItem,
-            ],
-            &[JobPend],
-            &[Job, JobF, Mem, Down, Fence, User],
-            &[],
-        ),
+        "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),
         _ => return None,
     })
 }

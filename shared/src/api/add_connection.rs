@@ -5,11 +5,11 @@
 //! subtree: a few more within the request when it fits one transaction, else a 202 and a job.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use super::{link_response, network, program_id, user_field};
-use crate::http::{json_body, serve, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::store::graph::link::LinkRequest;
 use crate::{auth, AppState};
 
@@ -23,13 +23,7 @@ struct AddConnection {
     metadata: Option<serde_json::Value>,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;

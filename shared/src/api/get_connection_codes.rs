@@ -5,23 +5,17 @@
 //! the default code.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{code_json, network, path_user, program_id, program_not_found};
-use crate::http::{json_response, serve, ApiError};
+use crate::http::{json_response, ApiError};
 use crate::store::codes::DefaultCode;
 use crate::{auth, AppState};
 
 const PATH: &str = crate::routes::path_of("get-connection-codes");
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;

@@ -3,22 +3,16 @@
 //! Round trips: the key's GetItem and the job's, side by side.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{job_json, network};
-use crate::http::{json_response, path_param, serve, ApiError};
+use crate::http::{json_response, path_param, ApiError};
 use crate::{auth, AppState};
 
 const PATH: &str = crate::routes::path_of("get-job");
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 fn job_id(raw: &str) -> Result<&str, ApiError> {
     let ok = (8..=32).contains(&raw.len()) && bs58::decode(raw).into_vec().is_ok();

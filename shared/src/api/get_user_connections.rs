@@ -8,27 +8,19 @@
 use std::collections::BTreeMap;
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{network, path_user, program_id, program_not_found};
 use crate::domain::Level;
-use crate::http::{
-    decode_cursor, encode_cursor, json_response, limit, query_param, serve, ApiError,
-};
+use crate::http::{decode_cursor, encode_cursor, json_response, limit, query_param, ApiError};
 use crate::store::graph::downline::{Levels, ShardCursor};
 use crate::store::keys;
 use crate::{auth, clock, AppState};
 
 const PATH: &str = crate::routes::path_of("get-user-connections");
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 /// A cursor's positions, one per edge shard, each checked to be an edge of the listing.
 fn parse_positions(text: &str, levels: Levels) -> Option<ShardCursor> {

@@ -1,25 +1,17 @@
 //! GET /networks/{network_id}/connections
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{network, program_json};
-use crate::http::{
-    decode_cursor, encode_cursor, json_response, limit, query_param, serve, ApiError,
-};
+use crate::http::{decode_cursor, encode_cursor, json_response, limit, query_param, ApiError};
 use crate::store::keys::PROGRAM_PREFIX;
 use crate::{auth, AppState};
 
 const PATH: &str = crate::routes::path_of("list-programs");
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;

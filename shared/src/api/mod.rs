@@ -23,6 +23,26 @@ use crate::http::{json_response, ApiError};
 use crate::store::graph::link::{Connection, LinkOutcome};
 use crate::store::jobs::JobView;
 
+/// An endpoint module's entry: its `HANDLER` (for its Lambda binary and the tests) and
+/// `handle`, which runs the module's `run` within the route's retry budget (`retry_budget`, or
+/// `public_retry_budget` for routes anyone may call) and answers errors in the route family's
+/// format (`serve` for the Connections API, `serve_deso` for DeSo's).
+macro_rules! endpoint {
+    ($serve:ident, $budget:ident) => {
+        /// This function's handler, as its Lambda binary and the tests run it.
+        pub const HANDLER: crate::lambda::Handler =
+            crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
+
+        pub async fn handle(
+            state: &crate::AppState,
+            req: lambda_http::Request,
+        ) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+            crate::http::$serve(state.config.$budget, req, |req| run(state, req)).await
+        }
+    };
+}
+pub(crate) use endpoint;
+
 /// The handler of each function, by name: the tests and local tools run them through it.
 pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
     Some(match function {

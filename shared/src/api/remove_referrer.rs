@@ -3,21 +3,15 @@
 //! The user becomes the root of its own subtree. Round trips as Change Referrer.
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 
 use super::{link_response, network, path_user, program_id};
-use crate::http::{serve, ApiError};
+use crate::http::ApiError;
 use crate::{auth, AppState};
 
 const PATH: &str = crate::routes::path_of("remove-referrer");
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;

@@ -1,22 +1,16 @@
 //! PUT /networks/{network_id}/connections/{program_id}
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{network, program_id, program_json};
 use crate::domain::ProgramPatch;
-use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
+use crate::http::{created_or_ok, json_body, json_response, ApiError};
 use crate::{auth, clock, AppState};
 
 const PATH: &str = crate::routes::path_of("upsert-program");
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;

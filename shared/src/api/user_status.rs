@@ -1,6 +1,6 @@
 //! POST /networks/{network_id}/user_status
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -8,7 +8,7 @@ use super::add_connection::metadata_string;
 use super::{connection_json, network, program_not_found, refusal, user_field};
 use crate::domain::link::Refusal;
 use crate::domain::{NetworkId, ProgramId, ReferralCode, UserId, UserStatus};
-use crate::http::{created_or_ok, json_body, json_response, serve, ApiError};
+use crate::http::{created_or_ok, json_body, json_response, ApiError};
 use crate::store::graph::link::{LinkOutcome, LinkRequest};
 use crate::store::users::StatusOutcome;
 use crate::{auth, AppState};
@@ -43,13 +43,7 @@ enum Referrer {
     Code(ReferralCode),
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;

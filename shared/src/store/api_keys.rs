@@ -56,7 +56,7 @@ pub enum KeyChange {
 
 impl Store {
     /// One GetItem: the network of an API key.
-    pub async fn authenticate(
+    pub(crate) async fn authenticate(
         &self,
         probe: &KeyProbe,
         net: &NetworkId,

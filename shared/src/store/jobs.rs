@@ -166,7 +166,7 @@ pub fn new_job_id() -> Result<String, StoreError> {
 impl Store {
     /// A job's item; a running job is also in the index of running jobs (GSI1), which its
     /// last write takes it out of.
-    pub fn job_item(&self, job: &JobItem) -> Result<Item, StoreError> {
+    pub(crate) fn job_item(&self, job: &JobItem) -> Result<Item, StoreError> {
         let net = job.net()?;
         let mut item = items::with_key(items::to_item(job)?, &keys::job(&net, &job.id));
         if job.status == JobStatus::Running {
@@ -230,7 +230,7 @@ impl Store {
 
     /// Writes `job` one version on, if nobody else moved it since `job.version`. False when
     /// somebody did: the caller reads it again.
-    pub async fn save_job(&self, job: &mut JobItem) -> Result<bool, StoreError> {
+    pub(crate) async fn save_job(&self, job: &mut JobItem) -> Result<bool, StoreError> {
         let seen = job.version;
         job.version += 1;
         let mut e = Expr::new();
@@ -247,7 +247,7 @@ impl Store {
     }
 
     /// The job item, changed, as an item of a larger transaction (guarded by its version).
-    pub fn job_update_item(
+    pub(crate) fn job_update_item(
         &self,
         job: &mut JobItem,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
@@ -260,7 +260,7 @@ impl Store {
 
     /// Deletes a job that never began: unarmed, and as `job` last saw it. A job its request
     /// armed meanwhile stays.
-    pub fn job_delete_item(
+    pub(crate) fn job_delete_item(
         &self,
         job: &JobItem,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {

@@ -154,13 +154,13 @@ impl Store {
         }
     }
 
-    pub fn move_rate(&self) -> f64 {
+    pub(crate) fn move_rate(&self) -> f64 {
         self.move_rate
     }
 
     /// The same store with a capacity tally of its own, counted in this one's too: a job
     /// throttles on its own writes, whatever else runs beside it.
-    pub fn with_own_tally(&self) -> Store {
+    pub(crate) fn with_own_tally(&self) -> Store {
         Store {
             capacity: self.capacity.child(),
             ..self.clone()
@@ -168,7 +168,7 @@ impl Store {
     }
 
     /// The same store with another retry budget (public routes get a short one).
-    pub fn with_retry_budget(&self, retry_budget: Duration) -> Store {
+    pub(crate) fn with_retry_budget(&self, retry_budget: Duration) -> Store {
         Store {
             retry_budget,
             ..self.clone()
@@ -183,17 +183,13 @@ impl Store {
         &self.table
     }
 
-    pub fn retry_budget(&self) -> Duration {
-        self.retry_budget
-    }
-
     /// The write capacity this process's transactions consumed, as DynamoDB reported it.
     pub fn capacity(&self) -> &metrics::Capacity {
         &self.capacity
     }
 
     /// Runs `attempt` until it is done, with jittered backoff, within the retry budget.
-    pub async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
+    pub(crate) async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, StoreError>
     where
         F: FnMut(u32) -> Fut,
         Fut: std::future::Future<Output = Result<Attempt<T>, StoreError>>,

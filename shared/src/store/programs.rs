@@ -14,7 +14,7 @@ pub struct ProgramsPage {
 
 impl Store {
     /// Key and program in one round trip.
-    pub async fn program_head(
+    pub(crate) async fn program_head(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -118,7 +118,7 @@ impl Store {
         Ok((patch.apply(prog, old.as_ref(), now), created))
     }
 
-    pub async fn list_programs(
+    pub(crate) async fn list_programs(
         &self,
         net: &NetworkId,
         limit: i32,

@@ -56,7 +56,7 @@ impl Seen {
 impl Store {
     /// A profile's `counter` (links or codes) grows by `k`: the profile is created active
     /// when new, a banned one refuses, and what the read saw must still hold.
-    pub fn profile_counts(
+    pub(crate) fn profile_counts(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -86,7 +86,7 @@ impl Store {
     }
 
     /// A check that the user is not banned (an absent profile is not).
-    pub fn profile_not_banned(
+    pub(crate) fn profile_not_banned(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -101,7 +101,7 @@ impl Store {
     }
 
     /// The user lost its referrer in a program: one connection fewer.
-    pub fn profile_unlink(
+    pub(crate) fn profile_unlink(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -113,7 +113,7 @@ impl Store {
         self.tx_update(&keys::profile(net, user), &update, Some(&cond), &e)
     }
 
-    pub async fn get_profile(
+    pub(crate) async fn get_profile(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -174,7 +174,7 @@ impl Store {
     /// Bans the user: first every code they own is deactivated (each code with all its shards
     /// in one transaction), then the status is set, guarded by the profile's code count so a
     /// code created meanwhile makes the ban go round again.
-    pub async fn ban_user(
+    pub(crate) async fn ban_user(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -229,7 +229,7 @@ impl Store {
     }
 
     /// Removes a user that takes part in no connection.
-    pub async fn revoke_user(
+    pub(crate) async fn revoke_user(
         &self,
         net: &NetworkId,
         user: &UserId,

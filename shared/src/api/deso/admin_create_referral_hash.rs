@@ -2,13 +2,13 @@
 //!
 //! Round trips: one TransactWriteItems (program check, owner's profile, code, index).
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{admin, ok, referral_info_response, user_key, AdminCred, ConfigFields, Role};
 use crate::domain::UserId;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::store::codes::CreateOutcome;
 use crate::AppState;
 
@@ -25,13 +25,7 @@ struct Create {
     config: ConfigFields,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Create = json_body(&req, false)?;

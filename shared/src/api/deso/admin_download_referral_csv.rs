@@ -8,14 +8,14 @@
 //! Round trips per `PAGE` codes: one Query of the network's code index, then BatchGetItems of
 //! the codes and their shards, 100 keys each, a few at a time.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{admin, ok, page_cursor, page_limit, AdminCred, Role};
 use crate::domain::referral_csv::{safe_cell, HEADER};
 use crate::domain::Code;
-use crate::http::{encode_cursor, json_body, serve_deso, ApiError};
+use crate::http::{encode_cursor, json_body, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -36,13 +36,7 @@ pub const MAX_BYTES: usize = 4 << 20;
 /// Codes read per round.
 const PAGE: usize = 500;
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 /// One CSV row of a code, in HEADER's order. Refnet keeps no usernames.
 pub fn csv_row(c: &Code) -> Vec<String> {

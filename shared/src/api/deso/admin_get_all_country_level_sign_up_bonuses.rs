@@ -3,13 +3,13 @@
 //! Round trips: one Query of the network's DeSo partition. Every country of DeSo's list is
 //! present, keyed by DeSo's name: with its own bonus, or the default.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Map};
 
 use super::{admin, ok, AdminCred, Role};
 use crate::domain::countries;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -19,13 +19,7 @@ struct Read {
     cred: AdminCred,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Read = json_body(&req, true)?;

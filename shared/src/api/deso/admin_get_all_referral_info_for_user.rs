@@ -9,7 +9,7 @@
 //! Round trips: one Query of the user's codes index, BatchGetItems of their shards, then one
 //! Query per referral partition of each code, `CODES_AT_ONCE` codes at a time.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -17,7 +17,7 @@ use super::{
     admin, hash, ok, page_cursor, page_limit, referral_info_response, user_key, AdminCred, Role,
 };
 use crate::domain::{Code, UserId};
-use crate::http::{encode_cursor, json_body, serve_deso, ApiError};
+use crate::http::{encode_cursor, json_body, ApiError};
 use crate::AppState;
 
 /// Codes per page, at most and by default.
@@ -44,13 +44,7 @@ struct Query {
     referral_hash: String,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 fn users_json(users: Vec<String>) -> Vec<Value> {
     users

@@ -4,14 +4,14 @@
 //! record, settings, country bonus) and one TransactWriteItems. When what the begin record
 //! saw has changed, the transaction is refused and the request reads afresh.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{admin, ok, user_key, AdminCred, Role};
 use crate::domain::deso::Alpha3;
 use crate::domain::UserId;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -27,13 +27,7 @@ struct Callback {
     country: String,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Callback = json_body(&req, false)?;

@@ -2,13 +2,13 @@
 //!
 //! Round trips: one PutItem of the country's bonus.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{admin, cents, ok, AdminCred, Role};
 use crate::domain::deso::{Alpha3, CountryBonus};
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -34,13 +34,7 @@ struct BonusFields {
     kickback_amount_override_usd_cents: u64,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Update = json_body(&req, false)?;

@@ -3,12 +3,12 @@
 //! Round trips: one BatchGetItem (the code and its shards) and one TransactWriteItems (the
 //! code and every shard, the cap split anew over what each has taken).
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{admin, hash, ok, referral_info_response, AdminCred, ConfigFields, Role};
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -24,13 +24,7 @@ struct Update {
     is_active: bool,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Update = json_body(&req, false)?;

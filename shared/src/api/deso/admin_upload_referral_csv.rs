@@ -4,25 +4,19 @@
 //! The whole file is validated (header, every row, every hash and owner) before anything is
 //! written; then it is written in transactions of whole rows.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{admin, ok, AdminCred, Role};
 use crate::domain::referral_csv::{self, CsvRow};
 use crate::domain::UserId;
-use crate::http::{body_bytes_up_to, serve_deso, ApiError};
+use crate::http::{body_bytes_up_to, ApiError};
 use crate::AppState;
 
 /// An upload of 1,000 rows is well under this.
 pub const MAX_UPLOAD: usize = 1024 * 1024;
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("invalid_upload", message)

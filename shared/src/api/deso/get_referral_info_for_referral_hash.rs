@@ -3,13 +3,13 @@
 //! One round trip: a BatchGetItem of the code, its shards, the viewer's country bonus and the
 //! settings.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{hash, ok};
 use crate::domain::deso::Alpha3;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::AppState;
 
 #[derive(Deserialize, Default)]
@@ -19,13 +19,7 @@ struct HashQuery {
     referral_hash: String,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.public_retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, public_retry_budget);
 
 /// The viewer's country: CF-IPCountry, else CloudFront-Viewer-Country.
 pub(crate) fn viewer_country(req: &Request) -> Option<Alpha3> {

@@ -2,21 +2,15 @@
 //!
 //! Round trips: one Query of the user's codes and one BatchGetItem of their shards.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{ok, referral_info_response, user, UserCred};
 use crate::domain::UserId;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::AppState;
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.public_retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, public_retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let cred: UserCred = json_body(&req, false)?;

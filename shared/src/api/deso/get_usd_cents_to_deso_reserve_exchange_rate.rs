@@ -2,20 +2,14 @@
 //!
 //! Round trips: one GetItem of the network's settings.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::ok;
-use crate::http::{serve_deso, ApiError};
+use crate::http::ApiError;
 use crate::AppState;
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, retry_budget);
 
 async fn run(state: &AppState, _req: Request) -> Result<Response<Body>, ApiError> {
     let settings = state

@@ -4,13 +4,13 @@
 //! through the code reads) and one TransactWriteItems. Refnet starts no identity verification
 //! itself: the answer's URL is empty.
 
-use lambda_http::{Body, Error, Request, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{hash, ok, user, UserCred};
 use crate::domain::UserId;
-use crate::http::{json_body, serve_deso, ApiError};
+use crate::http::{json_body, ApiError};
 use crate::store::deso::begin::BeginOutcome;
 use crate::AppState;
 
@@ -34,13 +34,7 @@ struct Begin {
     error_url: String,
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
-
-pub async fn handle(state: &AppState, req: Request) -> Result<Response<Body>, Error> {
-    serve_deso(state.config.public_retry_budget, req, |req| run(state, req)).await
-}
+crate::api::endpoint!(serve_deso, public_retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let body: Begin = json_body(&req, false)?;

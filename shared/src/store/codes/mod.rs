@@ -146,7 +146,7 @@ pub struct ShardAdds {
 
 impl Store {
     /// The code item with its GSI keys, ready to Put.
-    pub fn code_item(&self, code: &Code) -> Result<Item, StoreError> {
+    pub(crate) fn code_item(&self, code: &Code) -> Result<Item, StoreError> {
         let mut item = items::with_key(
             items::to_item(&CodeItem::of(code))?,
             &keys::code(&code.code),
@@ -164,7 +164,7 @@ impl Store {
 
     /// A new code and its network index entry, refused if the code exists. An inactive code
     /// gets its shards at once, so no later write can create one active.
-    pub fn new_code_items(&self, code: &Code) -> Result<Vec<TransactWriteItem>, StoreError> {
+    pub(crate) fn new_code_items(&self, code: &Code) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut e = Expr::new();
         let absent = format!("attribute_not_exists({})", e.n(keys::PK));
         let index = items::with_key(

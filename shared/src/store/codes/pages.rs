@@ -24,7 +24,7 @@ fn code_of_index_key(sk: &str) -> Result<ReferralCode, StoreError> {
 impl Store {
     /// Up to `limit` of a user's codes (in program, then code order) after index key `after`,
     /// with their totals.
-    pub async fn user_codes_page(
+    pub(crate) async fn user_codes_page(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -67,7 +67,7 @@ impl Store {
 
     /// Up to `limit` of a network's codes, oldest first, after index sort key `after`, with
     /// their totals.
-    pub async fn network_codes_page(
+    pub(crate) async fn network_codes_page(
         &self,
         net: &NetworkId,
         after: Option<&str>,
@@ -100,7 +100,7 @@ impl Store {
     /// Up to `limit` of the users who joined through `code`, in the order they joined, after
     /// sort key `after`: each of the code's referral partitions is read from there, side by
     /// side, and the pages merged.
-    pub async fn referred_users_page(
+    pub(crate) async fn referred_users_page(
         &self,
         code: &ReferralCode,
         after: Option<&str>,

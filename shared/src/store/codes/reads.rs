@@ -8,7 +8,7 @@ use crate::store::{items, keys, Key, Store, StoreError};
 
 impl Store {
     /// Code items by key, as one read saw them (strongly consistent or not).
-    pub async fn code_items(
+    pub(crate) async fn code_items(
         &self,
         codes: &[ReferralCode],
         consistent: bool,
@@ -24,7 +24,7 @@ impl Store {
 
     /// The totals of each code, summed over its shards (eventually consistent: a count may
     /// trail a connection by under a second).
-    pub async fn code_totals(
+    pub(crate) async fn code_totals(
         &self,
         codes: &[ReferralCode],
     ) -> Result<HashMap<ReferralCode, CodeTotals>, StoreError> {
@@ -48,7 +48,7 @@ impl Store {
     }
 
     /// Codes with their totals, in the order of `found`.
-    pub async fn with_totals(&self, found: Vec<CodeItem>) -> Result<Vec<Code>, StoreError> {
+    pub(crate) async fn with_totals(&self, found: Vec<CodeItem>) -> Result<Vec<Code>, StoreError> {
         let keys = found
             .iter()
             .map(CodeItem::key)
@@ -62,7 +62,7 @@ impl Store {
     }
 
     /// One code of `net`, with its totals; None when unknown there.
-    pub async fn get_code(
+    pub(crate) async fn get_code(
         &self,
         net: &NetworkId,
         code: &ReferralCode,
@@ -76,7 +76,7 @@ impl Store {
     }
 
     /// A user's code items in one program, or in all programs of the network, oldest first.
-    pub async fn user_code_items(
+    pub(crate) async fn user_code_items(
         &self,
         net: &NetworkId,
         user: &UserId,
@@ -92,7 +92,7 @@ impl Store {
     }
 
     /// A user's codes with their totals, in one program or all, oldest first.
-    pub async fn user_codes(
+    pub(crate) async fn user_codes(
         &self,
         net: &NetworkId,
         user: &UserId,

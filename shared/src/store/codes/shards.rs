@@ -10,7 +10,7 @@ use crate::store::{items, keys, n, Expr, Store, StoreError};
 impl Store {
     /// A shard write for one connection (or begin): creates the shard when new, with the
     /// code's state as read; a connection needs it active and below its share of the cap.
-    pub fn shard_count_item(
+    pub(crate) fn shard_count_item(
         &self,
         code: &CodeItem,
         shard: usize,
@@ -73,7 +73,7 @@ impl Store {
     }
 
     /// Sets a code active or not: the code item and every shard, in one transaction.
-    pub fn code_activity_items(
+    pub(crate) fn code_activity_items(
         &self,
         code: &CodeItem,
         active: bool,
@@ -108,7 +108,7 @@ impl Store {
 
     /// Reads every shard of `code` (one BatchGetItem) and marks the full ones, so that a
     /// process that found one full shard knows at once whether any has room.
-    pub async fn learn_code_fill(&self, code: &CodeItem) -> Result<(), StoreError> {
+    pub(crate) async fn learn_code_fill(&self, code: &CodeItem) -> Result<(), StoreError> {
         let c = code.key()?;
         let wanted = shard_keys(&c);
         let mut got = self.batch_get(&wanted).await?;

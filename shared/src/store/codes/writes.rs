@@ -26,7 +26,7 @@ pub enum CreateOutcome {
 impl Store {
     /// The user's default code in `program`, created on first call. Concurrent first calls
     /// agree on one code: the default-code pointer is written with attribute_not_exists.
-    pub async fn ensure_default_code(
+    pub(crate) async fn ensure_default_code(
         &self,
         net: &NetworkId,
         program: &Program,
@@ -149,7 +149,7 @@ impl Store {
     /// what each shard has taken, so they still sum to the cap; the code item and all shards
     /// change in one transaction, each shard guarded by the total it was read with. None when
     /// the network has no such code.
-    pub async fn update_code(
+    pub(crate) async fn update_code(
         &self,
         net: &NetworkId,
         code: &ReferralCode,
@@ -233,22 +233,5 @@ impl Store {
             }
         })
         .await
-    }
-
-    /// Every code item of the network, oldest first.
-    pub async fn network_code_items(&self, net: &NetworkId) -> Result<Vec<CodeItem>, StoreError> {
-        let mut wanted = Vec::new();
-        for item in self
-            .query_partition(false, &keys::network_codes_partition(net), None)
-            .await?
-        {
-            if let Some(c) = items::text(&item, "code") {
-                wanted.push(
-                    ReferralCode::try_from(c)
-                        .map_err(|_| StoreError::Corrupt("code index".into()))?,
-                );
-            }
-        }
-        self.code_items(&wanted, true).await
     }
 }

@@ -14,7 +14,7 @@ use crate::store::{items, keys, n, s, Attempt, Expr, Key, Store, StoreError, MAX
 
 impl Store {
     /// Codes named by an upload, and whether each owner may own codes (not banned).
-    pub async fn csv_context(
+    pub(crate) async fn csv_context(
         &self,
         net: &NetworkId,
         hashes: &[ReferralCode],
@@ -40,7 +40,7 @@ impl Store {
     /// number and its content: a retried batch applies once, a later upload of the same file
     /// applies again. A row that changes a code's cap or activity changes every shard of that
     /// code, in a transaction of its own.
-    pub async fn apply_csv(
+    pub(crate) async fn apply_csv(
         &self,
         net: &NetworkId,
         program: &ProgramId,

@@ -40,7 +40,7 @@ pub fn bonus_of(
 }
 
 impl Store {
-    pub async fn deso_settings(&self, net: &NetworkId) -> Result<DesoSettings, StoreError> {
+    pub(crate) async fn deso_settings(&self, net: &NetworkId) -> Result<DesoSettings, StoreError> {
         self.get(&keys::deso_settings(net))
             .await?
             .map(items::from_item)
@@ -49,7 +49,7 @@ impl Store {
     }
 
     /// Sets one number of the network's DeSo settings.
-    pub async fn set_deso_setting(
+    pub(crate) async fn set_deso_setting(
         &self,
         net: &NetworkId,
         setting: DesoSetting,
@@ -70,7 +70,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn put_country_bonus(
+    pub(crate) async fn put_country_bonus(
         &self,
         net: &NetworkId,
         country: &Alpha3,
@@ -124,7 +124,7 @@ impl Store {
     }
 
     /// Every country's bonus and the settings: one Query of the DeSo partition.
-    pub async fn all_bonuses(
+    pub(crate) async fn all_bonuses(
         &self,
         net: &NetworkId,
     ) -> Result<(BTreeMap<String, CountryBonus>, DesoSettings), StoreError> {

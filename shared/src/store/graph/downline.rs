@@ -72,7 +72,7 @@ pub fn edge_row(item: &crate::store::Item) -> Result<EdgeRow, StoreError> {
 
 impl Store {
     /// One page of edges of one shard of an ancestor's downline.
-    pub async fn edge_page(
+    pub(crate) async fn edge_page(
         &self,
         net: &NetworkId,
         prog: &ProgramId,

@@ -49,7 +49,7 @@ fn epoch_is(e: &mut Expr, epoch: u64) -> String {
 
 impl Store {
     /// The check a link makes on shard `shard` of tree `root`'s fence.
-    pub fn fence_check(
+    pub(crate) fn fence_check(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -77,7 +77,7 @@ impl Store {
     /// Raises the fence of tree `source` for `job` (all shards, the epoch one on) and locks
     /// tree `dest` as the destination, when it is another tree. Refused while either tree has
     /// a move of its own.
-    pub fn fence_raise(
+    pub(crate) fn fence_raise(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -108,7 +108,7 @@ impl Store {
     }
 
     /// Lowers what `fence_raise` raised, keeping the epochs.
-    pub fn fence_lower(
+    pub(crate) fn fence_lower(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -157,18 +157,5 @@ impl Store {
             tx.push(self.tx_update(&key, &update, Some(&cond), &e)?);
         }
         Ok(tx)
-    }
-
-    /// A tree's fence, as shard 0 shows it.
-    pub async fn fence_state(
-        &self,
-        net: &NetworkId,
-        prog: &ProgramId,
-        root: &UserId,
-    ) -> Result<FenceState, StoreError> {
-        match self.get(&keys::fence(net, prog, root, 0)).await? {
-            Some(item) => state_of(&item),
-            None => Ok(FenceState::Clear { epoch: 0 }),
-        }
     }
 }

@@ -114,7 +114,7 @@ impl Store {
     /// The items of a plain link: the user has no referees. `adds` is what the code shard
     /// counts besides the referral (a DeSo credit's totals). The rules are
     /// `domain::link::plan_plain`'s; this turns its plan into items.
-    pub fn plain_items(
+    pub(crate) fn plain_items(
         &self,
         req: &LinkRequest<'_>,
         snap: &LinkSnapshot,
@@ -254,7 +254,7 @@ impl Store {
     }
 
     /// For other modules that build on a plain link: what its cancellation teaches.
-    pub async fn learn_from(
+    pub(crate) async fn learn_from(
         &self,
         snap: &LinkSnapshot,
         plan: &PlainPlan,

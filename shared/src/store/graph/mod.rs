@@ -143,7 +143,7 @@ impl Member {
 
 impl Store {
     /// Writes `view` over a membership read as `seen`, one generation on.
-    pub fn member_put(
+    pub(crate) fn member_put(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -165,7 +165,7 @@ impl Store {
     }
 
     /// A put of one downline edge.
-    pub fn edge_put(
+    pub(crate) fn edge_put(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -183,7 +183,7 @@ impl Store {
         self.tx_put(items::with_key(item, &key), None, &Expr::new(), false)
     }
 
-    pub fn edge_delete(
+    pub(crate) fn edge_delete(
         &self,
         net: &NetworkId,
         prog: &ProgramId,

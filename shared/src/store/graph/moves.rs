@@ -63,7 +63,7 @@ impl MoveTarget {
 
 impl Store {
     /// One member's rewrite with its edges: one group, committed together.
-    pub fn rewrite_items(
+    pub(crate) fn rewrite_items(
         &self,
         t: &MoveTarget,
         m: &Member,
@@ -85,7 +85,7 @@ impl Store {
 
     /// Whether `ancestor` is above `member` at any depth: the walk jumps ten levels at a time
     /// through the stored uplines. The caller holds the tree's fence, so they stay put.
-    pub async fn is_ancestor(
+    pub(crate) async fn is_ancestor(
         &self,
         net: &NetworkId,
         prog: &ProgramId,

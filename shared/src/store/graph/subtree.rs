@@ -12,7 +12,7 @@ use crate::store::{Store, StoreError};
 impl Store {
     /// Every edge under `ancestor`, or None when there are more than `cap`. Each shard is read
     /// side by side, up to `cap + 1` rows: at most `EDGE_SHARDS * (cap + 1)` rows in all.
-    pub async fn edges_within(
+    pub(crate) async fn edges_within(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
@@ -43,7 +43,7 @@ impl Store {
 
     /// Every member below `user` at any depth, with its depth (1 = direct referee), top
     /// down; None when there are more than `budget`.
-    pub async fn load_subtree(
+    pub(crate) async fn load_subtree(
         &self,
         net: &NetworkId,
         prog: &ProgramId,

@@ -15,7 +15,7 @@ const BATCHES_AT_ONCE: usize = 8;
 impl Store {
     /// Strongly consistent (or not) BatchGetItem of any number of keys, 100 per call, up to
     /// `BATCHES_AT_ONCE` side by side; DynamoDB's unprocessed keys are asked again.
-    pub async fn batch_get_with(
+    pub(crate) async fn batch_get_with(
         &self,
         keys: &[Key],
         consistent: bool,
@@ -32,7 +32,7 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn batch_get(&self, keys: &[Key]) -> Result<HashMap<Key, Item>, StoreError> {
+    pub(crate) async fn batch_get(&self, keys: &[Key]) -> Result<HashMap<Key, Item>, StoreError> {
         self.batch_get_with(keys, true).await
     }
 
@@ -137,7 +137,7 @@ impl Store {
     }
 
     /// One page of a table partition, resuming after sort key `start_sk`.
-    pub async fn query_page(
+    pub(crate) async fn query_page(
         &self,
         pk: &str,
         sort: &SortKey,
@@ -154,7 +154,7 @@ impl Store {
     }
 
     /// One page of a GSI1 partition, resuming after the index entry `start`.
-    pub async fn query_index_page(
+    pub(crate) async fn query_index_page(
         &self,
         pk: &str,
         sort: &SortKey,
@@ -165,7 +165,7 @@ impl Store {
     }
 
     /// Every item of one partition, page after page, of the table or of GSI1.
-    pub async fn query_partition(
+    pub(crate) async fn query_partition(
         &self,
         gsi: bool,
         pk: &str,

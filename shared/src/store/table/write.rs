@@ -10,13 +10,13 @@ use super::{built, key_item, Expr};
 use crate::store::{classify, Item, Key, Store, StoreError, TxError};
 
 impl Store {
-    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TxError> {
         self.transact_with_token(items, None).await
     }
 
     /// A transaction with an idempotency token: a retry with the same token and items is
     /// applied once. The write capacity it consumed is added to the store's tally.
-    pub async fn transact_with_token(
+    pub(crate) async fn transact_with_token(
         &self,
         items: Vec<TransactWriteItem>,
         token: Option<String>,
@@ -59,7 +59,7 @@ impl Store {
         }
     }
 
-    pub fn tx_put(
+    pub(crate) fn tx_put(
         &self,
         item: Item,
         cond: Option<&str>,
@@ -80,7 +80,7 @@ impl Store {
         Ok(TransactWriteItem::builder().put(built(b.build())?).build())
     }
 
-    pub fn tx_update(
+    pub(crate) fn tx_update(
         &self,
         key: &Key,
         update: &str,
@@ -100,7 +100,7 @@ impl Store {
             .build())
     }
 
-    pub fn tx_check(
+    pub(crate) fn tx_check(
         &self,
         key: &Key,
         cond: &str,
@@ -118,7 +118,7 @@ impl Store {
             .build())
     }
 
-    pub fn tx_delete(
+    pub(crate) fn tx_delete(
         &self,
         key: &Key,
         cond: Option<&str>,
