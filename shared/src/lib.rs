@@ -63,7 +63,9 @@ mod layers {
         ),
         (
             "store",
-            &["auth", "http", "api", "config", "lambda", "AppState", "Config"],
+            &[
+                "auth", "http", "api", "config", "lambda", "AppState", "Config",
+            ],
         ),
         (
             "auth",

@@ -255,3 +255,39 @@ async fn only_the_first_begin_writes() {
         1
     );
 }
+
+/// A credit whose referrer's tree is being moved: the link commits with a pending row, and
+/// the move's job sets the new member's upline before its fence comes down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_credit_into_a_moving_tree_ends_with_the_right_upline() {
+    use shared::store::jobs::{now_ms, JobStatus};
+    let app = App::new().await;
+    crate::stream::run_jobs_by_hand(&app.net);
+    let owner = deso_public_key(OWNER);
+    // the code's owner sits under a large subtree's root, which then moves
+    assert_eq!(app.link("p", &owner, "root@x.io").await.0, 201);
+    for i in 0..60 {
+        assert_eq!(app.link("p", &email("k", i), "root@x.io").await.0, 201);
+    }
+    let code = create_hash(&app, OWNER, 100, 50, 0).await;
+    let (s, v) = app.set_referrer("p", "root@x.io", "dest@x.io").await;
+    assert_eq!(s, 202, "{v}");
+    let id = v["job"]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(begin(&app, 0x61, &code).await.0, 200);
+    let (s, v) = callback(&app, 0x61).await;
+    assert_eq!((s, &v["ReferralCounted"]), (200, &json!(true)), "{v}");
+    let net = NetworkId::try_from(app.net.as_str()).expect("net");
+    let status = crate::policy::as_function(
+        "move-worker",
+        app.state.store.run_job(&net, &id, now_ms() + 120_000),
+    )
+    .await
+    .expect("runs");
+    assert_eq!(status, Some(JobStatus::Done));
+    let joiner = app.connections("p", &deso_public_key(0x61), "").await;
+    assert_eq!(
+        users(&joiner, "upline"),
+        [owner, "root@x.io".into(), "dest@x.io".into()]
+    );
+    app.check().await;
+}

@@ -459,3 +459,67 @@ async fn a_slow_job_does_not_starve_another() {
     assert_eq!(run(&slow, &slow_id).await, Some(JobStatus::Done));
     slow.check().await;
 }
+
+/// Backfills through User Status: a user who already has referees gets a referrer there, and
+/// its subtree moves along, small within the request and large as a job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backfill_through_user_status_moves_the_subtree() {
+    let app = App::new().await;
+    crate::stream::run_jobs_by_hand(&app.net);
+    broom(&app, "small@x.io", "s", 2).await;
+    broom(&app, "big@x.io", "b", 40).await;
+    for (user, tag) in [("small@x.io", "s"), ("big@x.io", "b")] {
+        let (s, v) = app
+            .post(
+                "/networks/{net}/user_status",
+                json!({"user": user, "status_change": "create_user", "referrer": "top@x.io", "referral_program_id": "p"}),
+            )
+            .await;
+        match s {
+            200 | 201 => assert_eq!(v["connection"]["referrer"], "top@x.io", "{v}"),
+            // a large subtree: 202 and the job that carries it out, as Add Connection answers
+            202 => {
+                let id = v["job"]["id"].as_str().unwrap_or_default();
+                assert_eq!(run(&app, id).await, Some(JobStatus::Done));
+            }
+            _ => panic!("{s} {v}"),
+        }
+        let g = app
+            .connections("p", &email(&format!("{tag}g"), 1), "")
+            .await;
+        assert_eq!(
+            users(&g, "upline"),
+            [email(&format!("{tag}k"), 1), user.into(), "top@x.io".into()]
+        );
+    }
+    app.check().await;
+}
+
+/// A subtree deeper than ten levels moved by the worker: below ten levels it goes band by
+/// band, through the frontier the job records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_move_deeper_than_ten_levels() {
+    let app = App::new().await;
+    big_tree(&app, "d", 30).await;
+    // a chain of 14 under one grandchild: depths 3 to 16 below big
+    let mut up = email("dg", 0);
+    for i in 0..14 {
+        let me = email("deep", i);
+        assert_eq!(app.link("p", &me, &up).await.0, 201);
+        up = me;
+    }
+    let id = begin_move(&app, "big@x.io", "t1@x.io").await;
+    assert_eq!(run(&app, &id).await, Some(JobStatus::Done));
+    let j = app.wait_job(&id).await;
+    assert_eq!(j["moved"], 61 + 14, "{j}");
+    let last = app.connections("p", &email("deep", 13), "").await;
+    let up = users(&last, "upline");
+    assert_eq!(up.len(), 10);
+    assert_eq!(up[0], email("deep", 12));
+    let ten_up = app.connections("p", &email("deep", 7), "").await;
+    assert_eq!(
+        users(&ten_up, "upline")[7..],
+        [email("dg", 0), email("dk", 0), "big@x.io".into()]
+    );
+    app.check().await;
+}
