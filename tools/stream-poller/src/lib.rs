@@ -97,7 +97,9 @@ impl Poller {
         Ok(())
     }
 
-    /// One pass over every shard: what each function is to be delivered.
+    /// One pass over every shard: what each function is to be delivered. A shard that cannot
+    /// be read is resumed from its checkpoint and read again next pass; what the other shards
+    /// gave in this pass is delivered all the same.
     pub async fn poll(&mut self) -> Result<Vec<Delivery>, BoxError> {
         self.refresh(ShardIteratorType::TrimHorizon).await?;
         let arn = self.arn.clone().unwrap_or_default();
@@ -117,22 +119,33 @@ impl Poller {
             {
                 Ok(got) => got,
                 Err(e) => {
-                    self.resume(&arn, &id).await?;
-                    return Err(e.into());
+                    eprintln!("stream-poller: shard {id}: {e}; resuming after its checkpoint");
+                    if let Err(e) = self.resume(&arn, &id).await {
+                        eprintln!("stream-poller: shard {id}: {e}");
+                    }
+                    continue;
                 }
             };
+            let records = got.records();
+            let mut converted = Vec::with_capacity(records.len());
+            for r in records {
+                converted.push((pk(r).map(str::to_owned), lambda_record(r, &arn)?));
+            }
+            // Only once the records are in hand does the shard move on.
             self.shards
                 .insert(id.clone(), got.next_shard_iterator().map(str::to_owned));
-            let records = got.records();
             if let Some(seq) = records.last().and_then(|r| r.dynamodb()?.sequence_number()) {
                 self.checkpoints.insert(id.clone(), seq.to_owned());
             }
             for (function, prefix) in STREAM_FUNCTIONS {
-                let batch: Vec<Value> = records
+                let batch: Vec<Value> = converted
                     .iter()
-                    .filter(|r| pk(r).is_some_and(|pk| pk.starts_with(prefix.as_str())))
-                    .map(|r| lambda_record(r, &arn))
-                    .collect::<Result<_, _>>()?;
+                    .filter(|(pk, _)| {
+                        pk.as_deref()
+                            .is_some_and(|pk| pk.starts_with(prefix.as_str()))
+                    })
+                    .map(|(_, v)| v.clone())
+                    .collect();
                 if !batch.is_empty() {
                     out.push(Delivery {
                         function,
@@ -153,11 +166,13 @@ impl Poller {
             .get_shard_iterator()
             .stream_arn(arn)
             .shard_id(id);
+        // Nothing read from the shard yet: from its start, so no record written meanwhile is
+        // skipped.
         let req = match self.checkpoints.get(id) {
             Some(seq) => req
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                 .sequence_number(seq),
-            None => req.shard_iterator_type(ShardIteratorType::Latest),
+            None => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
         };
         let it = req.send().await?;
         self.shards
