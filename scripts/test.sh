@@ -3,40 +3,57 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-./scripts/tools.sh
+# Each step's time, printed at the end however the run ends (the README's table of runs).
+times=()
+step() {
+  local name=$1 t0=$SECONDS
+  shift
+  "$@"
+  times+=("$name $((SECONDS - t0))")
+}
+TEST_DDB_PORT=${TEST_DDB_PORT:-8766}
+finish() {
+  local status=$?
+  ./scripts/ddb-local.sh stop "$TEST_DDB_PORT"
+  echo "steps (s):${times[*]/#/ | }"
+  echo "make test: exit ${status} after ${SECONDS} s"
+}
+trap finish EXIT
+
+step tools ./scripts/tools.sh
 # shellcheck source=scripts/target.sh
 . scripts/target.sh
 
-cargo fmt --all --check
+step fmt cargo fmt --all --check
 
-cargo clippy --workspace --all-targets -- -D warnings
+step clippy cargo clippy --workspace --all-targets -- -D warnings
 
-TEST_DDB_PORT=${TEST_DDB_PORT:-8766}
-./scripts/ddb-local.sh start "$TEST_DDB_PORT"
-trap './scripts/ddb-local.sh stop "$TEST_DDB_PORT"' EXIT
+step ddb-start ./scripts/ddb-local.sh start "$TEST_DDB_PORT"
 
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${TEST_DDB_PORT}"
 export AWS_REGION=us-east-1
 # DynamoDB Local accepts any credentials; these are placeholders, not secrets.
 export AWS_ACCESS_KEY_ID=local
 export AWS_SECRET_ACCESS_KEY=local
-./scripts/smoke.sh
+step smoke ./scripts/smoke.sh
 # The stack from a copy of the repo whose target directory is elsewhere (CARGO_TARGET_DIR).
-./scripts/target-dir-test.sh
+step target-dir ./scripts/target-dir-test.sh
 # On a DynamoDB Local of its own: killed mid-burst, restarted, then slow.
-./scripts/faults.sh
+step faults ./scripts/faults.sh
 
-.venv/bin/cfn-lint template.yaml
+step cfn-lint .venv/bin/cfn-lint template.yaml
 echo "cfn-lint: template.yaml passed"
-.venv/bin/openapi-spec-validator openapi.yaml
+step openapi .venv/bin/openapi-spec-validator openapi.yaml
 # Every example in the spec, and every sample event, validates against its schema.
-.venv/bin/python scripts/spec_examples.py
+step spec-examples .venv/bin/python scripts/spec_examples.py
 
 log=$(mktemp)
 rm -f "$TARGET/tmp/policy-use.txt"
 set +e
+t0=$SECONDS
 cargo test --workspace 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+times+=("cargo-test $((SECONDS - t0))")
 set -e
 passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
