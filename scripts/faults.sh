@@ -95,4 +95,20 @@ done
 if [ -n "$checked" ]; then echo "faults ok: refnet-admin check: $(tail -1 .tools/faults/check.log)"; else
   fail "refnet-admin check"; cat .tools/faults/check.log
 fi
+# The repair over the whole run finds nothing to fix: the stream delivered every edge, and the
+# aggregator counted each once, through the kill, the restart and the slow store.
+"$BIN"/refnet-admin repair --since "$((SECONDS + 120))s" >.tools/faults/repair.log 2>&1 || fail "the repair did not run"
+cat .tools/faults/repair.log
+grep -q 'fixed 0 ' .tools/faults/repair.log || fail "the repair fixed counts the stream should have delivered"
+"$BIN"/refnet-admin stream-failures aggregate-counts | tail -1 | grep -qx '0 given up' ||
+  fail "the aggregator gave records up"
+if [ "$fails" != 0 ]; then
+  # Forensics: the store's data, the stream as it stands, the poller's and the stack's logs.
+  keep=".tools/faults-kept-$(date +%s)"
+  mkdir -p "$keep"
+  cp -r "$DATA" "$keep/db" 2>/dev/null || true
+  cp -r .tools/faults "$keep/logs" 2>/dev/null || true
+  "$BIN"/stream-poller --dump >"$keep/stream.jsonl" 2>"$keep/stream-dump.err" || true
+  echo "faults: kept the data, logs and the stream in $keep"
+fi
 [ "$fails" = 0 ]

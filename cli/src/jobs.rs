@@ -13,13 +13,6 @@ fn ago(ms: u64, now: u64) -> String {
     format!("{}s ago", now.saturating_sub(ms) / 1000)
 }
 
-fn created_ms(job: &JobItem) -> u64 {
-    humantime::parse_rfc3339(&job.created_at)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// One line per running job: network, id, kind, user, phase, progress, age, last progress.
 pub fn line(job: &JobItem, now: u64) -> String {
     let lease = if job.lease_until > now {
@@ -36,7 +29,7 @@ pub fn line(job: &JobItem, now: u64) -> String {
         phase = job.state,
         moved = job.moved,
         total = job.total,
-        age = ago(created_ms(job), now),
+        age = ago(job.created_ms(), now),
         progress = ago(job.progress_at_ms, now),
         armed = if job.armed { "" } else { " unarmed" },
         cancel = if job.cancel { " cancel-asked" } else { "" },

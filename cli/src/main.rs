@@ -1,11 +1,13 @@
 //! refnet-admin: table setup, networks and API keys, DeSo tokens, against DynamoDB Local or AWS.
 
+mod alarms;
 mod check;
 mod demo;
 mod deso;
 mod jobs;
 mod keys;
 mod policies;
+mod repair;
 mod template;
 
 use std::process::ExitCode;
@@ -32,6 +34,12 @@ const USAGE: &str = "usage: refnet-admin <command>
   cancel-job <network_id> <job_id>  cancel a job: one that has changed nothing fails with its
                                     fences lowered; one that has moved its user is finished here,
                                     so every member ends consistent
+  repair [--network N] [--program P] [--since T] [--until T] [--full]
+                                    hold the downline counts against the edges of the members
+                                    whose place changed from T (an RFC 3339 time or a duration
+                                    back, default 24h) to now, and fix what drifted; --full reads
+                                    every membership and mark instead (a Scan)
+  stream-failures [function]        the stream batches the consumers gave up on
   policy-use <file>                 what the tests saw each function do, against its declared
                                     access: lists the grants no test used
   template                          print template.yaml, generated from the route declaration
@@ -49,6 +57,8 @@ async fn main() -> ExitCode {
         ["check", rest @ ..] => check::run(rest).await,
         ["jobs", rest @ ..] => jobs::list(rest).await,
         ["cancel-job", rest @ ..] => jobs::cancel(rest).await,
+        ["repair", rest @ ..] => repair::run(rest).await,
+        ["stream-failures", rest @ ..] => repair::failures(rest).await,
         ["policy-use", rest @ ..] => policies::report(rest),
         ["template"] => {
             print!("{}", template::render());

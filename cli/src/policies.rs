@@ -1,6 +1,6 @@
 //! The IAM policy of each function in template.yaml, from its declared access
 //! (`shared::policy`): the actions it calls, on the partitions it touches
-//! (`dynamodb:LeadingKeys`), and GSI1 only where it queries it.
+//! (`dynamodb:LeadingKeys`), and an index only where it queries it.
 
 use std::fmt::Write;
 
@@ -53,9 +53,21 @@ pub fn policies(out: &mut String, function: &str) {
         statement(out, &writes, "!GetAtt Table.Arn");
         leading_keys(out, acc.writes.iter().map(|p| p.as_str()));
     }
-    if !acc.index.is_empty() {
-        statement(out, &[Action::Query], "!Sub \"${Table.Arn}/index/GSI1\"");
-        leading_keys(out, acc.index.iter().map(|p| p.as_str()));
+    for index in ["GSI1", "GSI2"] {
+        let parts: Vec<&str> = acc
+            .index
+            .iter()
+            .filter(|p| p.index() == index)
+            .map(|p| p.as_str())
+            .collect();
+        if !parts.is_empty() {
+            statement(
+                out,
+                &[Action::Query],
+                &format!("!Sub \"${{Table.Arn}}/index/{index}\""),
+            );
+            leading_keys(out, parts.into_iter());
+        }
     }
     // The warm-up at init (shared::sdk::warm): a regional call on no table.
     let _ = writeln!(
@@ -81,10 +93,7 @@ pub fn report(args: &[&str]) -> Result<(), String> {
         })
         .collect();
     let mut unused = Vec::new();
-    let functions = shared::routes::ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain(shared::routes::STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
+    let functions = shared::routes::all_functions();
     for f in functions {
         let acc = access(f).ok_or_else(|| format!("no access declared for {f}"))?;
         let mine: Vec<_> = used.iter().filter(|u| u.0 == f).collect();
@@ -98,7 +107,11 @@ pub fn report(args: &[&str]) -> Result<(), String> {
             .iter()
             .chain(acc.writes)
             .map(|p| p.as_str().to_owned())
-            .chain(acc.index.iter().map(|p| format!("GSI1:{}", p.as_str())));
+            .chain(
+                acc.index
+                    .iter()
+                    .map(|p| format!("{}:{}", p.index(), p.as_str())),
+            );
         for p in parts.collect::<BTreeSet<_>>() {
             if !mine.iter().any(|u| u.2 == p) {
                 unused.push(format!("{f}: {p} never touched"));

@@ -4,12 +4,12 @@
 
 use std::fmt::Write;
 
-use shared::routes::{Route, ROUTES, STREAM_FUNCTIONS};
+use shared::routes::{Route, ROUTES, SCHEDULED_FUNCTIONS, STREAM_FUNCTIONS};
 
 use crate::policies::policies;
 
 /// `add-connection` -> `AddConnectionFunction`.
-fn logical_id(function: &str) -> String {
+pub fn logical_id(function: &str) -> String {
     let mut out = String::new();
     for part in function.split('-') {
         let mut c = part.chars();
@@ -56,14 +56,42 @@ fn route_function(out: &mut String, r: &Route) {
     log_group(out, r.function);
 }
 
+/// A stream consumer: its mapping bounded (retries, record age, bisecting, partial batch
+/// failures, the failure queue), and a role of its own, so that SAM adds no managed policy
+/// (its DynamoDB execution role reads every stream of the account).
 fn stream_function(out: &mut String, function: &str, prefix: &str) {
     let (what, batch, timeout) = match function {
         "aggregate-counts" => ("Counts downline edges from the table's stream", 100, 60),
         _ => ("Carries out move jobs, fed by the table's stream", 10, 900),
     };
+    let id = logical_id(function);
+    let m = shared::routes::STREAM_MAPPING;
     common(out, function, what);
     let _ = writeln!(out, "      Timeout: {timeout}");
-    let _ = writeln!(out, "      Events:\n        Stream:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON\n            BatchSize: {batch}\n            MaximumBatchingWindowInSeconds: 1\n            FilterCriteria:\n              Filters:\n                - Pattern: '{{\"dynamodb\": {{\"Keys\": {{\"PK\": {{\"S\": [{{\"prefix\": \"{prefix}\"}}]}}}}}}}}'");
+    let _ = writeln!(out, "      Role: !GetAtt {id}Role.Arn");
+    let _ = writeln!(out, "      Events:\n        Stream:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON\n            BatchSize: {batch}\n            MaximumBatchingWindowInSeconds: 1\n            MaximumRetryAttempts: {}\n            MaximumRecordAgeInSeconds: {}\n            BisectBatchOnFunctionError: {}\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            DestinationConfig:\n              OnFailure:\n                Type: SQS\n                Destination: !GetAtt StreamFailuresQueue.Arn\n            FilterCriteria:\n              Filters:\n                - Pattern: '{{\"dynamodb\": {{\"Keys\": {{\"PK\": {{\"S\": [{{\"prefix\": \"{prefix}\"}}]}}}}}}}}'", m.max_retries, m.max_record_age_secs, m.bisect);
+    out.push('\n');
+    let _ = writeln!(out, "  {id}Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Principal:\n              Service: lambda.amazonaws.com\n            Action: sts:AssumeRole");
+    let mut access = String::new();
+    policies(&mut access, function);
+    // The function's statements, then its logs, its stream and its failure queue.
+    let statements: String = access.lines().skip(3).map(|l| format!("  {l}\n")).collect();
+    let _ = writeln!(out, "      Policies:\n        - PolicyName: access\n          PolicyDocument:\n            Version: \"2012-10-17\"\n            Statement:");
+    out.push_str(&statements);
+    let _ = writeln!(out, "              - Effect: Allow\n                Action:\n                  - logs:CreateLogStream\n                  - logs:PutLogEvents\n                Resource: !GetAtt {id}Logs.Arn\n              - Effect: Allow\n                Action:\n                  - dynamodb:DescribeStream\n                  - dynamodb:GetRecords\n                  - dynamodb:GetShardIterator\n                Resource: !GetAtt Table.StreamArn\n              - Effect: Allow\n                Action:\n                  - dynamodb:ListStreams\n                Resource: !Sub \"${{Table.Arn}}/stream/*\"\n              - Effect: Allow\n                Action:\n                  - sqs:SendMessage\n                Resource: !GetAtt StreamFailuresQueue.Arn");
+    out.push('\n');
+    log_group(out, function);
+}
+
+/// A function EventBridge runs on the template's schedule.
+fn scheduled_function(out: &mut String, function: &str, parameter: &str) {
+    common(
+        out,
+        function,
+        "Holds the derived counts against the edges that changed, and reports stalled move jobs",
+    );
+    let _ = writeln!(out, "      Timeout: 900");
+    let _ = writeln!(out, "      Events:\n        Schedule:\n          Type: Schedule\n          Properties:\n            Schedule: !Ref {parameter}");
     policies(out, function);
     out.push('\n');
     log_group(out, function);
@@ -150,6 +178,44 @@ Parameters:
     Default: info
     AllowedValues: [error, warn, info, debug]
     Description: RUST_LOG level of the functions.
+  RepairSchedule:
+    Type: String
+    Default: rate(15 minutes)
+    Description: How often the repair holds the counts against the edges that changed.
+  RepairSettleSecs:
+    Type: Number
+    Default: 300
+    MinValue: 60
+    Description: How old a change must be before the repair checks it (the aggregator goes first).
+  JobStalledAfterSecs:
+    Type: Number
+    Default: 900
+    MinValue: 60
+    Description: A running move job that has not advanced for this long counts as stalled.
+  AlarmTopicArn:
+    Type: String
+    Default: ""
+    Description: SNS topic the alarms notify; empty makes one.
+  ErrorsThreshold:
+    Type: Number
+    Default: 1
+    MinValue: 1
+    Description: Function errors in 5 minutes that raise a function's alarm.
+  ThrottlesThreshold:
+    Type: Number
+    Default: 1
+    MinValue: 1
+    Description: Throttled invocations in 5 minutes that raise a function's alarm.
+  IteratorAgeThresholdMs:
+    Type: Number
+    Default: 60000
+    MinValue: 1000
+    Description: Age of the newest record a stream consumer has read before its alarm rises.
+  ServerErrorsThreshold:
+    Type: Number
+    Default: 5
+    MinValue: 1
+    Description: 5xx answers of the HTTP API in 5 minutes that raise its alarm.
 
 Globals:
   Function:
@@ -170,7 +236,12 @@ Globals:
         RETRY_BUDGET_MS: !Ref RetryBudgetMs
         PUBLIC_RETRY_BUDGET_MS: !Ref PublicRetryBudgetMs
         MOVE_WCU_PER_SEC: !Ref MoveWcuPerSec
+        REPAIR_SETTLE_SECS: !Ref RepairSettleSecs
+        JOB_STALLED_AFTER_SECS: !Ref JobStalledAfterSecs
         RUST_LOG: !Ref LogLevel
+
+Conditions:
+  MakeAlarmTopic: !Equals [!Ref AlarmTopicArn, ""]
 
 Resources:
   Api:
@@ -202,6 +273,10 @@ Resources:
           AttributeType: S
         - AttributeName: GSI1SK
           AttributeType: S
+        - AttributeName: GSI2PK
+          AttributeType: S
+        - AttributeName: GSI2SK
+          AttributeType: S
       KeySchema:
         - AttributeName: PK
           KeyType: HASH
@@ -213,6 +288,14 @@ Resources:
             - AttributeName: GSI1PK
               KeyType: HASH
             - AttributeName: GSI1SK
+              KeyType: RANGE
+          Projection:
+            ProjectionType: ALL
+        - IndexName: GSI2
+          KeySchema:
+            - AttributeName: GSI2PK
+              KeyType: HASH
+            - AttributeName: GSI2SK
               KeyType: RANGE
           Projection:
             ProjectionType: ALL
@@ -247,6 +330,10 @@ pub fn render() -> String {
     for (function, prefix) in STREAM_FUNCTIONS {
         stream_function(&mut out, function, prefix.as_str());
     }
+    for (function, parameter) in SCHEDULED_FUNCTIONS {
+        scheduled_function(&mut out, function, parameter);
+    }
+    crate::alarms::render(&mut out);
     out.push_str(TAIL);
     out
 }

@@ -5,9 +5,10 @@
 //! beside them: it reports 2 units per transaction whatever its size. Run with `make bench`.
 
 use shared::domain::{CodeConfig, NetworkId, ProgramId, ProgramPatch, UsdCents, UserId};
+use shared::store::aggregate::EdgeChange;
 use shared::store::codes::CreateOutcome;
-use shared::store::counts::{BatchId, EdgeChange};
 use shared::store::graph::link::LinkRequest;
+use shared::store::keys;
 use shared::{clock, AppState, Config};
 
 /// Signups per measurement, as in one stream batch of the aggregator.
@@ -96,13 +97,17 @@ async fn main() {
             .await;
             // The aggregator's share: the same signups' edges as one stream batch, in one tree
             // (the ancestors are shared) and in unrelated trees (each signup its own).
-            let change = |ancestor: UserId, level: usize| EdgeChange {
-                network: net.clone(),
-                program: prog.clone(),
-                ancestor,
-                level: level as u8,
-                delta: 1,
-                at_ns: clock::now().ns,
+            let change = |ancestor: UserId, level: usize, member: UserId| {
+                let at_ns = clock::now().ns;
+                EdgeChange {
+                    edge: keys::downline_edge(&net, &prog, &ancestor, level as u8, at_ns, &member),
+                    network: net.clone(),
+                    program: prog.clone(),
+                    ancestor,
+                    level: level as u8,
+                    delta: 1,
+                    at_ns,
+                }
             };
             let mut batches = Vec::new();
             for shared_tree in [true, false] {
@@ -114,17 +119,13 @@ async fn main() {
                         } else {
                             user(&format!("{tag}t{i}-"), l)
                         };
-                        change(a, l)
+                        change(a, l, user(&format!("{tag}m{shared_tree}-"), i))
                     })
                     .collect();
                 let id = format!("{tag}{shared_tree}-{}", clock::now().ns);
-                let batch = BatchId {
-                    first_event: id.clone(),
-                    last_event: id,
-                };
                 let (_, _, agg) = measure(&state, async {
                     store
-                        .apply_edge_changes(&changes, &batch)
+                        .apply_edge_changes(&changes, &id)
                         .await
                         .expect("aggregate");
                 })

@@ -24,6 +24,12 @@ pub struct Config {
     pub move_wcu_per_sec: f64,
     /// Whether init opens the DynamoDB connection (`REFNET_WARM_CONNECTION`, on by default).
     pub warm_connection: bool,
+    /// How old a change must be before the repair holds the counts to it: the aggregator's
+    /// time to apply it first (`REPAIR_SETTLE_SECS`).
+    pub repair_settle: Duration,
+    /// A running job that has not advanced for this long is reported stalled
+    /// (`JOB_STALLED_AFTER_SECS`).
+    pub job_stalled_after: Duration,
 }
 
 /// Seeds whose keys the README and the sample events publish: never admins off a local stack.
@@ -49,6 +55,16 @@ fn millis(name: &str, v: Option<String>, default: u64) -> Result<Duration, Confi
             .map(Duration::from_millis)
             .map_err(|_| ConfigError(format!("{name} must be a whole number of ms"))),
         None => Ok(Duration::from_millis(default)),
+    }
+}
+
+fn secs(name: &str, v: Option<String>, default: u64) -> Result<Duration, ConfigError> {
+    match v {
+        Some(v) => v
+            .parse::<u64>()
+            .map(Duration::from_secs)
+            .map_err(|_| ConfigError(format!("{name} must be a whole number of seconds"))),
+        None => Ok(Duration::from_secs(default)),
     }
 }
 
@@ -121,6 +137,8 @@ impl Config {
                 })?,
                 None => 400.0,
             },
+            repair_settle: secs("REPAIR_SETTLE_SECS", get("REPAIR_SETTLE_SECS"), 300)?,
+            job_stalled_after: secs("JOB_STALLED_AFTER_SECS", get("JOB_STALLED_AFTER_SECS"), 900)?,
             warm_connection: match get("REFNET_WARM_CONNECTION").as_deref().map(str::trim) {
                 None | Some("1" | "true" | "on") => true,
                 Some("0" | "false" | "off") => false,

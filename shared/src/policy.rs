@@ -212,7 +212,15 @@ pub fn access(function: &str) -> Option<Access> {
             &[User, Mem, Down, JobPend, CodeShard, CodeRef, Credit, Ledger],
             &[],
         ),
-        "aggregate-counts" => a(&[PutItem, UpdateItem], &[], &[Agg, Cnt], &[]),
+        "aggregate-counts" => a(&[PutItem, UpdateItem, DeleteItem], &[], &[Agg, Cnt], &[]),
+        // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, and
+        // fixes marks and counts as the aggregator would.
+        "repair" => a(
+            EVERY,
+            &[Down, Agg, Cnt, Repair],
+            &[Agg, Cnt, Repair],
+            &[IndexPrefix::Changes, IndexPrefix::RunningJobs],
+        ),
         "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),
         _ => return None,
     })
@@ -264,8 +272,13 @@ pub fn touches(operation: &str, body: &serde_json::Value) -> Result<Vec<(Action,
                 .ok_or("no key condition")?;
             let names = &body["ExpressionAttributeNames"];
             let values = &body["ExpressionAttributeValues"];
-            let index = body["IndexName"].as_str().is_some();
-            let wanted = if index { "GSI1PK" } else { "PK" };
+            let index = body["IndexName"].as_str();
+            let wanted = match index {
+                None => "PK",
+                Some("GSI2") => "GSI2PK",
+                Some(_) => "GSI1PK",
+            };
+            let index = index.is_some();
             let value = cond
                 .split(" AND ")
                 .filter_map(|c| c.split_once(" = "))
@@ -290,14 +303,10 @@ pub fn touches(operation: &str, body: &serde_json::Value) -> Result<Vec<(Action,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::routes::{ROUTES, STREAM_FUNCTIONS};
 
     #[test]
     fn every_function_declares_its_access() {
-        let functions = ROUTES
-            .iter()
-            .map(|r| r.function)
-            .chain(STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
+        let functions = crate::routes::all_functions();
         for f in functions {
             assert!(access(f).is_some(), "{f}");
         }

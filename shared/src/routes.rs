@@ -145,6 +145,41 @@ pub const STREAM_FUNCTIONS: [(&str, Prefix); 2] = [
     ("move-worker", Prefix::Job),
 ];
 
+/// How the stream's event source mappings deliver, in the template and in the local poller.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamMapping {
+    /// Retries of a batch before it goes to the failure destination.
+    pub max_retries: u32,
+    /// Records older than this go to the failure destination unread.
+    pub max_record_age_secs: u32,
+    /// A failing batch is split in two and each half retried.
+    pub bisect: bool,
+}
+
+pub const STREAM_MAPPING: StreamMapping = StreamMapping {
+    max_retries: 10,
+    max_record_age_secs: 6 * 3600,
+    bisect: true,
+};
+
+/// Functions EventBridge runs on a schedule: (function, the template parameter of its rate).
+pub const SCHEDULED_FUNCTIONS: [(&str, &str); 1] = [("repair", "RepairSchedule")];
+
+/// Every function: the routes', then the stream consumers', then the scheduled ones.
+pub fn all_functions() -> impl Iterator<Item = &'static str> {
+    let mut seen = Vec::new();
+    ROUTES
+        .iter()
+        .map(|r| r.function)
+        .chain(STREAM_FUNCTIONS.iter().map(|(f, _)| *f))
+        .chain(SCHEDULED_FUNCTIONS.iter().map(|(f, _)| *f))
+        .filter(move |f| {
+            let new = !seen.contains(f);
+            seen.push(*f);
+            new
+        })
+}
+
 /// The path template of `function`'s route, looked up at compile time: a handler names its
 /// function, and its path comes from this table.
 pub const fn path_of(function: &str) -> &'static str {
@@ -286,8 +321,7 @@ mod tests {
 
     #[test]
     fn every_function_has_its_crate_and_its_event() {
-        let mut declared: BTreeSet<String> = ROUTES.iter().map(|r| r.function.to_owned()).collect();
-        declared.extend(STREAM_FUNCTIONS.iter().map(|(f, _)| f.to_string()));
+        let declared: BTreeSet<String> = all_functions().map(str::to_owned).collect();
         let crates: BTreeSet<String> = std::fs::read_dir(root("functions"))
             .expect("functions/")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -315,13 +349,15 @@ mod tests {
                 "{f}"
             );
         }
+        for (f, _) in &SCHEDULED_FUNCTIONS {
+            assert!(
+                matches!(crate::api::handler_of(f), Some(Handler::Scheduled(_))),
+                "{f}"
+            );
+        }
         assert!(crate::api::handler_of("no-such-function").is_none());
         // each main is one line naming its own module's handler
-        let fns = ROUTES
-            .iter()
-            .map(|r| r.function)
-            .chain(STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
-        for f in fns {
+        for f in all_functions() {
             let main: String = std::fs::read_to_string(root(&format!("functions/{f}/src/main.rs")))
                 .expect("main.rs")
                 .split_whitespace()
@@ -380,9 +416,16 @@ mod tests {
                 serde_json::from_str(&std::fs::read_to_string(entry.path()).expect("read"))
                     .expect("json");
             let Some(path) = ev["rawPath"].as_str() else {
+                if ev["source"] == "aws.events" {
+                    assert!(
+                        SCHEDULED_FUNCTIONS.iter().any(|(f, _)| *f == function),
+                        "{name}: a scheduled event for a scheduled function"
+                    );
+                    continue;
+                }
                 assert!(
                     ev["Records"].is_array(),
-                    "{name}: an HTTP or a stream event"
+                    "{name}: an HTTP, a stream or a scheduled event"
                 );
                 assert!(
                     STREAM_FUNCTIONS.iter().any(|(f, _)| *f == function),

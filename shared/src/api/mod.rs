@@ -10,6 +10,7 @@ pub mod get_user_connections;
 pub mod list_programs;
 pub mod move_worker;
 pub mod remove_referrer;
+pub mod repair;
 pub mod upsert_program;
 pub mod user_status;
 
@@ -82,6 +83,7 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "list-programs" => list_programs::HANDLER,
         "move-worker" => move_worker::HANDLER,
         "remove-referrer" => remove_referrer::HANDLER,
+        "repair" => repair::HANDLER,
         "upsert-program" => upsert_program::HANDLER,
         "user-status" => user_status::HANDLER,
         _ => return None,

@@ -3,10 +3,11 @@
 //! A job's item changes at every checkpoint, so each step wakes the next; a worker that dies
 //! leaves a lease that runs out, and the stream's retry of its batch resumes the job.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use futures::StreamExt;
 use lambda_http::aws_lambda_events::event::dynamodb::Event;
+use lambda_http::aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_http::{Error, LambdaEvent};
 
 use crate::domain::NetworkId;
@@ -23,24 +24,26 @@ fn text<'a>(img: &'a serde_dynamo::Item, attr: &str) -> Option<&'a str> {
     }
 }
 
-/// The running jobs among stream records, as (network, job id).
-pub fn running_jobs(event: &Event) -> BTreeSet<(String, String)> {
-    event
+/// The running jobs among stream records, as (network, job id), each with the sequence
+/// numbers of its records.
+pub fn running_jobs(event: &Event) -> BTreeMap<(String, String), Vec<String>> {
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for r in event
         .records
         .iter()
         .filter(|r| r.event_name == "INSERT" || r.event_name == "MODIFY")
-        .filter_map(|r| {
-            let img = &r.change.new_image;
-            (text(img, "status")? == "running")
-                .then(|| {
-                    Some((
-                        text(img, "network_id")?.to_owned(),
-                        text(img, "id")?.to_owned(),
-                    ))
-                })
-                .flatten()
-        })
-        .collect()
+    {
+        let img = &r.change.new_image;
+        if text(img, "status") != Some("running") {
+            continue;
+        }
+        if let (Some(net), Some(id)) = (text(img, "network_id"), text(img, "id")) {
+            out.entry((net.to_owned(), id.to_owned()))
+                .or_default()
+                .push(r.change.sequence_number.clone().unwrap_or_default());
+        }
+    }
+    out
 }
 
 /// When to checkpoint and stop: the deadline is epoch ms on Lambda, while `cargo lambda
@@ -71,35 +74,36 @@ pub fn slices(jobs: usize, now: u64, until: u64) -> Vec<u64> {
 pub const HANDLER: crate::lambda::Handler =
     crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
 
-pub async fn handle(state: &AppState, event: LambdaEvent<Event>) -> Result<(), Error> {
+/// A job that stopped short answers its records as failed: the mapping delivers them again
+/// and the job resumes from its checkpoint, while the other jobs' records are done.
+pub async fn handle(
+    state: &AppState,
+    event: LambdaEvent<Event>,
+) -> Result<DynamoDbEventResponse, Error> {
     let now = now_ms();
     let until = run_until(event.context.deadline, now);
-    let jobs: Vec<(NetworkId, String)> = running_jobs(&event.payload)
+    let jobs: Vec<(NetworkId, String, Vec<String>)> = running_jobs(&event.payload)
         .into_iter()
-        .filter_map(|(net, id)| Some((NetworkId::try_from(net.as_str()).ok()?, id)))
+        .filter_map(|((net, id), seqs)| Some((NetworkId::try_from(net.as_str()).ok()?, id, seqs)))
         .collect();
     let deadlines = slices(jobs.len(), now, until);
-    let runs = jobs.into_iter().zip(deadlines).map(|((net, id), until)| async move {
+    let runs = jobs.into_iter().zip(deadlines).map(|((net, id, seqs), until)| async move {
         match state.store.run_job(&net, &id, until).await {
             Ok(status) => {
                 tracing::info!(job = %id, ?status, "move job ran");
-                true
+                Vec::new()
             }
             Err(e) => {
                 tracing::error!(job = %id, error = %crate::http::error_chain(&e), "move job stopped; it resumes from its checkpoint");
-                false
+                seqs
             }
         }
     });
-    let ran: Vec<bool> = futures::stream::iter(runs)
+    let failed: Vec<Vec<String>> = futures::stream::iter(runs)
         .buffer_unordered(AT_ONCE)
         .collect()
         .await;
-    if ran.iter().all(|ok| *ok) {
-        Ok(())
-    } else {
-        Err(Error::from("a move job stopped"))
-    }
+    Ok(crate::lambda::batch_failures(failed.into_iter().flatten()))
 }
 
 #[cfg(test)]

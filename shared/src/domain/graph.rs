@@ -171,6 +171,25 @@ pub fn edge_changes(
     (gone, added)
 }
 
+/// What the counts must hold of one member: the edges of its placement now, and the edges of
+/// its past placements that it no longer has.
+pub fn expected_edges(
+    member: &UserId,
+    now: (&[UserId], u64),
+    past: &[(Vec<UserId>, u64)],
+) -> (Vec<Edge>, Vec<Edge>) {
+    let present = edges_of(member, now.1, now.0, 1);
+    let mut gone: Vec<Edge> = Vec::new();
+    for (upline, ns) in past {
+        for e in edges_of(member, *ns, upline, 1) {
+            if !present.contains(&e) && !gone.contains(&e) {
+                gone.push(e);
+            }
+        }
+    }
+    (present, gone)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,5 +338,32 @@ mod tests {
         let (gone, added) = edge_changes(&u(50), (1, 1), 8, &old, &new);
         assert_eq!(gone.len(), 1, "u9 at level 9");
         assert_eq!(added.len(), 2, "u100 at 9, u101 at 10");
+    }
+
+    #[test]
+    fn a_moved_member_keeps_the_edges_it_still_has() {
+        let u = |s: &str| UserId::from_stored(s).unwrap();
+        let (m, a, b, c) = (u("m@x.io"), u("a@x.io"), u("b@x.io"), u("c@x.io"));
+        // m was under a (then b above); now under c, then b: b stays at level 2 only if the
+        // connection time is the same
+        let (present, gone) = expected_edges(
+            &m,
+            (&[c.clone(), b.clone()], 5),
+            &[(vec![a.clone(), b.clone()], 5), (vec![a.clone()], 3)],
+        );
+        assert_eq!(present.len(), 2);
+        let names = |v: &[Edge]| {
+            v.iter()
+                .map(|e| (e.ancestor.as_str().to_owned(), e.level, e.connected_ns))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&gone),
+            [("a@x.io".to_owned(), 1, 5), ("a@x.io".to_owned(), 1, 3)]
+        );
+        // a root's removal: nothing present, all of the past gone
+        let (present, gone) = expected_edges(&m, (&[], 9), &[(vec![a, b], 9)]);
+        assert!(present.is_empty());
+        assert_eq!(gone.len(), 2);
     }
 }

@@ -194,7 +194,7 @@ fn signed(item: &Item, attr: &str) -> i64 {
 
 impl Store {
     /// Every item of the table, `SEGMENTS` segments at a time.
-    async fn scan_all(&self) -> Result<Vec<Item>, StoreError> {
+    pub(crate) async fn scan_all(&self) -> Result<Vec<Item>, StoreError> {
         let segs = (0..SEGMENTS).map(|seg| async move {
             let mut out = Vec::new();
             let mut start = None;

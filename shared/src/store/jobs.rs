@@ -107,6 +107,16 @@ pub struct JobItem {
     pub cancel: bool,
 }
 
+impl JobItem {
+    /// When the job was made, in ms since the epoch (0 if unreadable).
+    pub fn created_ms(&self) -> u64 {
+        humantime::parse_rfc3339(&self.created_at)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
 /// Jobs written before arming existed were armed when written.
 fn armed_by_default() -> bool {
     true

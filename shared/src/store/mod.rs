@@ -1,6 +1,7 @@
 //! The only place that knows DynamoDB: key layout, item mapping, queries, transactions,
 //! error classification. One module per kind of item.
 
+pub mod aggregate;
 pub mod api_keys;
 pub mod check;
 pub mod codes;
@@ -12,6 +13,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod programs;
+pub mod repair;
 pub mod schema;
 pub mod shards;
 pub mod table;

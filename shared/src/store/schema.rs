@@ -2,8 +2,9 @@
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription,
     TimeToLiveSpecification,
 };
 
@@ -15,10 +16,16 @@ pub const STREAM_VIEW: &str = "NEW_AND_OLD_IMAGES";
 
 /// (attribute, key type) of the table and of each GSI.
 pub const TABLE_KEYS: [(&str, &str); 2] = [(keys::PK, "HASH"), (keys::SK, "RANGE")];
-pub const GSIS: [(&str, [(&str, &str); 2]); 1] = [(
-    keys::GSI1,
-    [(keys::GSI1PK, "HASH"), (keys::GSI1SK, "RANGE")],
-)];
+pub const GSIS: [(&str, [(&str, &str); 2]); 2] = [
+    (
+        keys::GSI1,
+        [(keys::GSI1PK, "HASH"), (keys::GSI1SK, "RANGE")],
+    ),
+    (
+        keys::GSI2,
+        [(keys::GSI2PK, "HASH"), (keys::GSI2SK, "RANGE")],
+    ),
+];
 
 fn schema(pairs: &[(&str, &str)]) -> Result<Vec<KeySchemaElement>, StoreError> {
     pairs
@@ -43,21 +50,29 @@ impl Store {
             .table_name(self.table())
             .send()
             .await;
-        if exists.is_ok() {
+        if let Ok(d) = exists {
+            // A table from before an index was added (a `make dev` data folder) gets it.
+            let have: Vec<String> = d
+                .table()
+                .map(|t| {
+                    t.global_secondary_indexes()
+                        .iter()
+                        .filter_map(|g| g.index_name().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for (name, ks) in GSIS {
+                if !have.iter().any(|h| h == name) {
+                    self.add_index(name, &ks).await?;
+                }
+            }
             return Ok(false);
         }
-        let mut attrs = Vec::new();
-        for (a, _) in TABLE_KEYS
-            .iter()
-            .chain(GSIS.iter().flat_map(|(_, k)| k.iter()))
-        {
-            attrs.push(built(
-                AttributeDefinition::builder()
-                    .attribute_name(*a)
-                    .attribute_type(ScalarAttributeType::S)
-                    .build(),
-            )?);
-        }
+        let attrs = definitions(
+            TABLE_KEYS
+                .iter()
+                .chain(GSIS.iter().flat_map(|(_, k)| k.iter())),
+        )?;
         let mut req = self
             .client()
             .create_table()
@@ -72,26 +87,40 @@ impl Store {
             .set_attribute_definitions(Some(attrs))
             .set_key_schema(Some(schema(&TABLE_KEYS)?));
         for (name, ks) in GSIS {
-            req = req.global_secondary_indexes(built(
-                GlobalSecondaryIndex::builder()
-                    .index_name(name)
-                    .set_key_schema(Some(schema(&ks)?))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
+            req = req.global_secondary_indexes(index(name, &ks)?);
+        }
+        // A concurrent creator may win: fine.
+        in_use_is_fine(req.send().await)?;
+        self.wait_for("the table", |t| {
+            t.table_status().map(|s| s.as_str()) == Some("ACTIVE")
+        })
+        .await?;
+        let ttl = self
+            .client()
+            .update_time_to_live()
+            .table_name(self.table())
+            .time_to_live_specification(built(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(keys::EXPIRES_AT)
                     .build(),
-            )?);
+            )?)
+            .send()
+            .await;
+        match ttl {
+            Ok(_) => Ok(true),
+            // A concurrent creator enabled it first.
+            Err(e) if ttl_already_on(&e) => Ok(true),
+            Err(e) => Err(super::classify(e)),
         }
-        match req.send().await {
-            Ok(_) => {}
-            // A concurrent creator won: fine.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-            Err(e) => return Err(super::classify(e)),
-        }
+    }
+
+    /// Waits, up to 10 s, until the table's description satisfies `ready`.
+    async fn wait_for(
+        &self,
+        what: &str,
+        ready: impl Fn(&TableDescription) -> bool,
+    ) -> Result<(), StoreError> {
         for _ in 0..100 {
             let d = self
                 .client()
@@ -100,31 +129,94 @@ impl Store {
                 .send()
                 .await
                 .map_err(super::classify)?;
-            if d.table().and_then(|t| t.table_status()).map(|s| s.as_str()) == Some("ACTIVE") {
-                let ttl = self
-                    .client()
-                    .update_time_to_live()
-                    .table_name(self.table())
-                    .time_to_live_specification(built(
-                        TimeToLiveSpecification::builder()
-                            .enabled(true)
-                            .attribute_name(keys::EXPIRES_AT)
-                            .build(),
-                    )?)
-                    .send()
-                    .await;
-                return match ttl {
-                    Ok(_) => Ok(true),
-                    // A concurrent creator enabled it first.
-                    Err(e) if ttl_already_on(&e) => Ok(true),
-                    Err(e) => Err(super::classify(e)),
-                };
+            if d.table().is_some_and(&ready) {
+                return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         Err(StoreError::Unavailable(
-            "table did not become active".into(),
+            format!("{what} did not become active").into(),
         ))
+    }
+}
+
+impl Store {
+    async fn add_index(&self, name: &str, ks: &[(&str, &str); 2]) -> Result<(), StoreError> {
+        let create = built(
+            CreateGlobalSecondaryIndexAction::builder()
+                .index_name(name)
+                .set_key_schema(Some(schema(ks)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build(),
+        )?;
+        let sent = self
+            .client()
+            .update_table()
+            .table_name(self.table())
+            .set_attribute_definitions(Some(definitions(ks.iter())?))
+            .global_secondary_index_updates(
+                GlobalSecondaryIndexUpdate::builder().create(create).build(),
+            )
+            .send()
+            .await;
+        // Another process may have added it first.
+        in_use_is_fine(sent)?;
+        self.wait_for(name, |t| {
+            t.global_secondary_indexes().iter().any(|g| {
+                g.index_name() == Some(name)
+                    && g.index_status().map(|s| s.as_str()) == Some("ACTIVE")
+            })
+        })
+        .await
+    }
+}
+
+fn definitions<'a>(
+    keys: impl Iterator<Item = &'a (&'a str, &'a str)>,
+) -> Result<Vec<AttributeDefinition>, StoreError> {
+    keys.map(|(a, _)| {
+        built(
+            AttributeDefinition::builder()
+                .attribute_name(*a)
+                .attribute_type(ScalarAttributeType::S)
+                .build(),
+        )
+    })
+    .collect()
+}
+
+fn index(name: &str, ks: &[(&str, &str); 2]) -> Result<GlobalSecondaryIndex, StoreError> {
+    built(
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .set_key_schema(Some(schema(ks)?))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// A create that lost to a concurrent one is as good as done.
+fn in_use_is_fine<T, E, R>(
+    sent: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match sent {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("ResourceInUseException") => {
+            Ok(())
+        }
+        Err(e) => Err(super::classify(e)),
     }
 }
 
@@ -184,7 +276,7 @@ mod tests {
             .iter()
             .filter_map(|a| a["AttributeName"].as_str())
             .collect();
-        assert_eq!(attrs, ["PK", "SK", "GSI1PK", "GSI1SK"]);
+        assert_eq!(attrs, ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]);
         assert_eq!(
             props["StreamSpecification"]["StreamViewType"].as_str(),
             Some(STREAM_VIEW)

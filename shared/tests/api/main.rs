@@ -20,5 +20,6 @@ mod deso_input;
 mod programs;
 mod robustness;
 mod security;
+mod self_healing;
 mod stream;
 mod user_status;

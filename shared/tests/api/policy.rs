@@ -23,10 +23,7 @@ tokio::task_local! {
 
 /// Runs `fut` as function `name`: its DynamoDB calls are checked against its access.
 pub async fn as_function<F: std::future::Future>(name: &str, fut: F) -> F::Output {
-    let name: &'static str = shared::routes::ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain(shared::routes::STREAM_FUNCTIONS.iter().map(|(f, _)| *f))
+    let name: &'static str = shared::routes::all_functions()
         .find(|f| *f == name)
         .unwrap_or("unknown-function");
     FUNCTION.scope(name, fut).await
@@ -91,7 +88,7 @@ impl Intercept for PolicyCheck {
         for (action, part) in uses {
             let where_ = match part {
                 Part::Table(p) => p.as_str().to_owned(),
-                Part::Index(p) => format!("GSI1:{}", p.as_str()),
+                Part::Index(p) => format!("{}:{}", p.index(), p.as_str()),
             };
             record(format!("{function} {} {where_}", action.iam()));
             if !acc.allows(action, part) {

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use lambda_http::{Context, LambdaEvent};
+use serde_json::json;
 use shared::{AppState, Config};
 
 use crate::harness::TABLE;
@@ -16,6 +17,43 @@ static DRAINED_AT: AtomicU64 = AtomicU64::new(0);
 static STARTED: OnceLock<()> = OnceLock::new();
 /// Networks whose move jobs the test runs itself: the worker leaves them alone.
 static MANUAL: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// The poller's test switch: records whose keys hold this text are lost.
+static DROP: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// From now on, stream records whose keys contain `text` are never delivered (None: all are).
+pub fn drop_records_matching(text: Option<&str>) {
+    if let Ok(mut d) = DROP.lock() {
+        *d = text.map(str::to_owned);
+    }
+}
+
+/// The mapping of the tests: the template's, with short waits.
+fn mapping() -> stream_poller::deliver::Mapping {
+    stream_poller::deliver::Mapping {
+        backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+        max_retries: 3,
+        ..stream_poller::deliver::Mapping::from_template()
+    }
+}
+
+/// A consumer's outcome as the mapping reads it.
+fn answer(
+    got: Result<
+        lambda_http::aws_lambda_events::event::streams::DynamoDbEventResponse,
+        lambda_http::Error,
+    >,
+) -> stream_poller::deliver::Answer {
+    match got {
+        Ok(r) => stream_poller::deliver::Answer::Applied(
+            r.batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier.unwrap_or_default())
+                .collect(),
+        ),
+        Err(e) => stream_poller::deliver::Answer::Error(e.to_string()),
+    }
+}
 
 /// From now on, network `net`'s move jobs run only when the test runs them.
 pub fn run_jobs_by_hand(net: &str) {
@@ -102,10 +140,12 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
     let mut poller = stream_poller::Poller::new(&conf, TABLE)
         .await
         .expect("the table's stream");
+    let destination = stream_poller::Destination::new(&conf, TABLE);
     let _ = ready.send(());
     let mut quiet = 0;
     loop {
         let round = now_ns();
+        poller.drop_matching(DROP.lock().ok().and_then(|d| d.clone()));
         let batch = match poller.poll().await {
             Ok(b) => b,
             Err(e) => {
@@ -124,30 +164,51 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
         }
         quiet = 0;
         for d in batch {
+            let records = d.event["Records"].as_array().cloned().unwrap_or_default();
             match d.function {
                 "aggregate-counts" => {
-                    // Delivered again until it succeeds, as Lambda retries a batch.
-                    while let Err(e) = crate::policy::as_function(
-                        "aggregate-counts",
-                        shared::api::aggregate_counts::handle(state, event(d.event.clone())),
-                    )
-                    .await
-                    {
-                        eprintln!("aggregator: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    let given_up =
+                        stream_poller::deliver::deliver(mapping(), records, |ev| async move {
+                            answer(
+                                crate::policy::as_function(
+                                    "aggregate-counts",
+                                    shared::api::aggregate_counts::handle(state, event(ev)),
+                                )
+                                .await,
+                            )
+                        })
+                        .await;
+                    for g in given_up {
+                        destination
+                            .give_up("aggregate-counts", &g)
+                            .await
+                            .expect("the failure destination");
                     }
                 }
                 _ => {
-                    let ev = without_manual(d.event.clone());
+                    let records = without_manual(json!({ "Records": records }));
+                    let records = records["Records"].as_array().cloned().unwrap_or_default();
+                    let destination = destination.clone();
                     tokio::spawn(async move {
-                        while let Err(e) = crate::policy::as_function(
-                            "move-worker",
-                            shared::api::move_worker::handle(state, event(ev.clone())),
-                        )
-                        .await
-                        {
-                            eprintln!("move worker: {e}");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        // A job's worker retries for longer than a poison record: a job's
+                        // records come again until it ends.
+                        let m = stream_poller::deliver::Mapping {
+                            max_retries: 1000,
+                            ..mapping()
+                        };
+                        let given_up =
+                            stream_poller::deliver::deliver(m, records, |ev| async move {
+                                answer(
+                                    crate::policy::as_function(
+                                        "move-worker",
+                                        shared::api::move_worker::handle(state, event(ev)),
+                                    )
+                                    .await,
+                                )
+                            })
+                            .await;
+                        for g in given_up {
+                            let _ = destination.give_up("move-worker", &g).await;
                         }
                     });
                 }

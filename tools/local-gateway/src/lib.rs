@@ -39,10 +39,7 @@ pub async fn start(
     bin_dir: PathBuf,
     instances: usize,
 ) -> Result<SocketAddr, BoxError> {
-    let names = shared::routes::ROUTES
-        .iter()
-        .map(|r| r.function)
-        .chain(shared::routes::STREAM_FUNCTIONS.iter().map(|(f, _)| *f));
+    let names = shared::routes::all_functions();
     Ok(start_with(listen, bin_dir, instances, names).await?.0)
 }
 

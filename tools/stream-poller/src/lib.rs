@@ -8,7 +8,66 @@ use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use serde_json::{json, Value};
 use shared::routes::STREAM_FUNCTIONS;
 
+pub mod deliver;
+
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The local failure destination: a table item per given-up batch (`STREAMFAIL#<function>`),
+/// where AWS puts a message on the mapping's SQS queue. `refnet-admin stream-failures` lists
+/// them.
+#[derive(Clone)]
+pub struct Destination {
+    ddb: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Destination {
+    pub fn new(conf: &aws_config::SdkConfig, table: &str) -> Destination {
+        Destination {
+            ddb: aws_sdk_dynamodb::Client::new(conf),
+            table: table.to_owned(),
+        }
+    }
+
+    /// Records a given-up batch: its function, range, size and reason, and its records when
+    /// they fit in an item.
+    pub async fn give_up(&self, function: &str, g: &deliver::GivenUp) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+        let seq = |r: Option<&Value>| {
+            r.and_then(|r| r["dynamodb"]["SequenceNumber"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (first, last) = (seq(g.records.first()), seq(g.records.last()));
+        let (pk, sk) =
+            shared::store::keys::stream_failure(function, shared::clock::now_ms(), &first);
+        let records = serde_json::to_string(&g.records)?;
+        let mut req = self
+            .ddb
+            .put_item()
+            .table_name(&self.table)
+            .item("PK", S(pk))
+            .item("SK", S(sk))
+            .item("function", S(function.to_owned()))
+            .item("condition", S("RetryAttemptsExhausted".into()))
+            .item("reason", S(g.reason.chars().take(2000).collect()))
+            .item("attempts", N(g.attempts.to_string()))
+            .item("batch_size", N(g.records.len().to_string()))
+            .item("start_sequence_number", S(first))
+            .item("end_sequence_number", S(last));
+        if records.len() < 300_000 {
+            req = req.item("records", S(records));
+        }
+        req.send().await?;
+        eprintln!(
+            "stream-poller: {function}: gave up {} record(s) after {} attempts: {}",
+            g.records.len(),
+            g.attempts,
+            g.reason
+        );
+        Ok(())
+    }
+}
 
 /// One batch for one function, in Lambda's DynamoDB stream event shape.
 #[derive(Clone, Debug)]
@@ -27,11 +86,29 @@ pub struct Poller {
     /// Per shard, the last record read: where reading resumes when an iterator is lost (the
     /// store restarted), as an event source mapping resumes from its checkpoint.
     checkpoints: HashMap<String, String>,
+    /// A test switch: records whose keys contain this are read and never delivered, as if
+    /// the stream had lost them.
+    drop_matching: Option<String>,
+    /// Records dropped by the switch so far.
+    pub dropped: u64,
 }
 
 impl Poller {
     /// A poller starting at the stream's tip: records written from now on are delivered.
     pub async fn new(conf: &aws_config::SdkConfig, table: &str) -> Result<Poller, BoxError> {
+        Self::starting(conf, table, ShardIteratorType::Latest).await
+    }
+
+    /// A poller reading every record the stream still holds.
+    pub async fn from_start(conf: &aws_config::SdkConfig, table: &str) -> Result<Poller, BoxError> {
+        Self::starting(conf, table, ShardIteratorType::TrimHorizon).await
+    }
+
+    async fn starting(
+        conf: &aws_config::SdkConfig,
+        table: &str,
+        kind: ShardIteratorType,
+    ) -> Result<Poller, BoxError> {
         // DynamoDB Local serves its streams on its own endpoint.
         let mut streams = aws_sdk_dynamodbstreams::config::Builder::from(conf);
         if std::env::var("AWS_ENDPOINT_URL_DYNAMODB_STREAMS").is_err() {
@@ -46,9 +123,24 @@ impl Poller {
             arn: None,
             shards: HashMap::new(),
             checkpoints: HashMap::new(),
+            drop_matching: None,
+            dropped: 0,
         };
-        p.refresh(ShardIteratorType::Latest).await?;
+        p.refresh(kind).await?;
         Ok(p)
+    }
+
+    /// Every shard's iterator made unusable, as a store restart leaves them: the next pass must
+    /// resume each shard where it stood.
+    pub fn lose_iterators(&mut self) {
+        for it in self.shards.values_mut().flatten() {
+            *it = "lost".into();
+        }
+    }
+
+    /// From now on, records whose keys contain `pattern` are never delivered (None: all are).
+    pub fn drop_matching(&mut self, pattern: Option<String>) {
+        self.drop_matching = pattern.filter(|p| !p.is_empty());
     }
 
     /// Picks up shards that appeared, from their start.
@@ -129,7 +221,14 @@ impl Poller {
             let records = got.records();
             let mut converted = Vec::with_capacity(records.len());
             for r in records {
-                converted.push((pk(r).map(str::to_owned), lambda_record(r, &arn)?));
+                let record = lambda_record(r, &arn)?;
+                if let Some(p) = &self.drop_matching {
+                    if record["dynamodb"]["Keys"].to_string().contains(p.as_str()) {
+                        self.dropped += 1;
+                        continue;
+                    }
+                }
+                converted.push((pk(r).map(str::to_owned), record));
             }
             // Only once the records are in hand does the shard move on.
             self.shards

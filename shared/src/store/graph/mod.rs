@@ -50,7 +50,31 @@ pub struct MembershipItem {
     pub via_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_by: Option<String>,
+    /// Where the member stood before, newest last, for `PAST_KEEP_MS`: the repair checks that
+    /// the counts no longer hold those edges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub past: Vec<Placement>,
+    /// GSI2: when the placement last changed (`keys::changed_member`).
+    #[serde(default, rename = "GSI2PK", skip_serializing_if = "Option::is_none")]
+    pub changes_pk: Option<String>,
+    #[serde(default, rename = "GSI2SK", skip_serializing_if = "Option::is_none")]
+    pub changes_sk: Option<String>,
 }
+
+/// A member's upline and connection time until `until_ms`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    pub upline: Vec<String>,
+    pub ns: u64,
+    pub until_ms: u64,
+}
+
+/// How long a past placement is kept: longer than the stream keeps records and than the
+/// repair's look-back.
+pub const PAST_KEEP_MS: u64 = 3 * 24 * 3_600_000;
+/// At most this many past placements; a member moved more often within `PAST_KEEP_MS` is
+/// left to `repair --full`.
+pub const PAST_MAX: usize = 8;
 
 impl MembershipItem {
     pub fn view(&self) -> Result<MemberView, StoreError> {
@@ -153,6 +177,21 @@ impl Store {
     ) -> Result<TransactWriteItem, StoreError> {
         let mut next = base.with_view(view);
         next.gen = seen.map_or(1, |g| g + 1);
+        if seen.is_none() || base.upline != next.upline || base.connected_ns != next.connected_ns {
+            let now = clock::now_ms();
+            if seen.is_some() && !base.upline.is_empty() {
+                next.past.push(Placement {
+                    upline: base.upline.clone(),
+                    ns: base.connected_ns,
+                    until_ms: now,
+                });
+            }
+            next.past.retain(|p| p.until_ms + PAST_KEEP_MS > now);
+            let extra = next.past.len().saturating_sub(PAST_MAX);
+            next.past.drain(..extra);
+            let (pk, sk) = keys::changed_member(net, prog, &view.user, now);
+            (next.changes_pk, next.changes_sk) = (Some(pk), Some(sk));
+        }
         let key = keys::membership(net, prog, &view.user);
         let mut e = Expr::new();
         let cond = unchanged(&mut e, seen);

@@ -13,7 +13,7 @@
 //! | move job | `JOB#<net>#<id>` | `JOB` (GSI1 while running: `JOBS#running` / `<created>#<net>#<id>`) |
 //! | member joined during a move | `JOBPEND#<id>#<s>` | `<ns:020>#<user>` |
 //! | a move's frontier below ten levels | `JOBF#<id>#<band>` | `<user>` |
-//! | counted stream batch | `AGG#<first event>` | `<last event>#<chunk>` |
+//! | edge the aggregator counted | `AGG#<net>#<prog>#<ancestor>#<s>` | the edge's SK |
 //! | code | `CODE#<code>` | `CODE` (GSI1: `UCODES#<net>#<user>` / `<prog>#<code>`) |
 //! | code counter shard | `CODESHARD#<code>#<k>` | `SHARD` |
 //! | default-code pointer | `DEFCODE#<net>#<prog>#<user>` | `DEFCODE` |
@@ -24,6 +24,11 @@
 //! | jumio-begin record | `JUMIO#<net>#<user>` | `JUMIO` |
 //! | one-time credit | `CREDIT#<net>#<user>` | `CREDIT` |
 //! | ledger entry | `LEDGER#<net>#<beneficiary>#<s>` | `<ns:020>#<referee>#<role>` |
+//! | stream batch given up | `STREAMFAIL#<function>` | `<ms:013>#<first sequence number>` |
+//! | repair progress | `REPAIR#state` | `REPAIR` |
+//!
+//! A membership whose placement changed carries GSI2 keys `CHG#<hour>#<k>` /
+//! `<ms:013>#<net>#<prog>#<user>`: what the repair rereads.
 //!
 //! `<s>` spreads a member's items by a hash of the member, `<k>` is the writer's shard lease
 //! and `<c>` the aggregator batch's: see `domain::shards`.
@@ -36,6 +41,9 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 /// Epoch seconds after which DynamoDB's TTL may delete an item.
 pub const EXPIRES_AT: &str = "expires_at";
 
@@ -173,11 +181,64 @@ pub fn job_frontier_partition(id: &str, band: u32) -> String {
     format!("{}{id}#{band}", Prefix::JobF)
 }
 
-pub fn aggregate_batch(first_event: &str, last_event: &str, chunk: usize) -> Key {
+/// The aggregator's mark that it counted the edge `edge`: present exactly while the edge is
+/// in the counts.
+pub fn counted_edge(edge: &Key) -> Option<Key> {
+    let rest = Prefix::Down.strip(&edge.0)?;
+    Some((format!("{}{rest}", Prefix::Agg), edge.1.clone()))
+}
+
+/// The edge a counted mark stands for.
+pub fn edge_of_counted(mark: &Key) -> Option<Key> {
+    let rest = Prefix::Agg.strip(&mark.0)?;
+    Some((format!("{}{rest}", Prefix::Down), mark.1.clone()))
+}
+
+/// All partitions of the marks of an ancestor's counted edges.
+pub fn counted_partitions(net: &NetworkId, prog: &ProgramId, ancestor: &UserId) -> Vec<String> {
+    (0..EDGE_SHARDS)
+        .map(|s| format!("{}{net}#{prog}#{ancestor}#{s}", Prefix::Agg))
+        .collect()
+}
+
+/// Shards of each hour's changed memberships: spreads the index's writes at any signup rate.
+pub const CHANGE_SHARDS: usize = 8;
+
+/// The GSI2 keys of a membership whose placement changed at `ms`.
+pub fn changed_member(
+    net: &NetworkId,
+    prog: &ProgramId,
+    user: &UserId,
+    ms: u64,
+) -> (String, String) {
     (
-        format!("{}{first_event}", Prefix::Agg),
-        format!("{last_event}#{chunk}"),
+        changes_partition(ms / 3_600_000, member_shard(user) % CHANGE_SHARDS),
+        changes_sort(ms, &format!("{net}#{prog}#{user}")),
     )
+}
+
+pub fn changes_partition(hour: u64, shard: usize) -> String {
+    format!("{}{hour}#{shard}", IndexPrefix::Changes)
+}
+
+/// `<ms:013>#<rest>`: sorts a bucket by time; `rest` empty gives a bound.
+pub fn changes_sort(ms: u64, rest: &str) -> String {
+    format!("{ms:013}#{rest}")
+}
+
+pub fn stream_failure(function: &str, at_ms: u64, first_sequence: &str) -> Key {
+    (
+        format!("{}{function}", Prefix::StreamFail),
+        format!("{at_ms:013}#{first_sequence}"),
+    )
+}
+
+pub fn stream_failures_partition(function: &str) -> String {
+    format!("{}{function}", Prefix::StreamFail)
+}
+
+pub fn repair_state() -> Key {
+    (format!("{}state", Prefix::Repair), "REPAIR".into())
 }
 
 pub fn code(code: &ReferralCode) -> Key {

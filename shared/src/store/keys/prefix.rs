@@ -24,10 +24,12 @@ pub enum Prefix {
     Jumio,
     Credit,
     Ledger,
+    StreamFail,
+    Repair,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 20] = [
+    pub const ALL: [Prefix; 22] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -48,6 +50,8 @@ impl Prefix {
         Prefix::Jumio,
         Prefix::Credit,
         Prefix::Ledger,
+        Prefix::StreamFail,
+        Prefix::Repair,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -72,6 +76,8 @@ impl Prefix {
             Prefix::Jumio => "JUMIO#",
             Prefix::Credit => "CREDIT#",
             Prefix::Ledger => "LEDGER#",
+            Prefix::StreamFail => "STREAMFAIL#",
+            Prefix::Repair => "REPAIR#",
         }
     }
 
@@ -93,22 +99,37 @@ impl std::fmt::Display for Prefix {
     }
 }
 
-/// The partition keys of GSI1.
+/// The partition keys of the indexes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum IndexPrefix {
-    /// A user's codes: `UCODES#<net>#<user>`.
+    /// GSI1: a user's codes, `UCODES#<net>#<user>`.
     UserCodes,
-    /// The running move jobs.
+    /// GSI1: the running move jobs.
     RunningJobs,
+    /// GSI2: memberships whose placement changed, by hour.
+    Changes,
 }
 
 impl IndexPrefix {
-    pub const ALL: [IndexPrefix; 2] = [IndexPrefix::UserCodes, IndexPrefix::RunningJobs];
+    pub const ALL: [IndexPrefix; 3] = [
+        IndexPrefix::UserCodes,
+        IndexPrefix::RunningJobs,
+        IndexPrefix::Changes,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             IndexPrefix::UserCodes => "UCODES#",
             IndexPrefix::RunningJobs => "JOBS#",
+            IndexPrefix::Changes => "CHG#",
+        }
+    }
+
+    /// The index whose partitions these are.
+    pub const fn index(self) -> &'static str {
+        match self {
+            IndexPrefix::UserCodes | IndexPrefix::RunningJobs => "GSI1",
+            IndexPrefix::Changes => "GSI2",
         }
     }
 

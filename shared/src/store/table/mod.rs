@@ -86,6 +86,8 @@ pub enum SortKey {
     Prefix(String),
     /// Sort keys strictly below this one.
     Below(String),
+    /// Sort keys from the first to the second, both included.
+    Between(String, String),
 }
 
 /// One page of a Query.

@@ -103,10 +103,23 @@ impl Store {
         start: Option<Item>,
         limit: Option<i32>,
     ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
-        let (pk_attr, sk_attr) = if gsi {
-            (keys::GSI1PK, keys::GSI1SK)
-        } else {
-            (keys::PK, keys::SK)
+        let index = gsi.then_some(keys::GSI1);
+        self.query_on(index, pk, sort, start, limit).await
+    }
+
+    /// One Query call on the table or on the index named.
+    pub(crate) async fn query_on(
+        &self,
+        index: Option<&'static str>,
+        pk: &str,
+        sort: &SortKey,
+        start: Option<Item>,
+        limit: Option<i32>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let (pk_attr, sk_attr) = match index {
+            None => (keys::PK, keys::SK),
+            Some(keys::GSI2) => (keys::GSI2PK, keys::GSI2SK),
+            Some(_) => (keys::GSI1PK, keys::GSI1SK),
         };
         let mut e = Expr::new();
         let mut kc = format!("{} = {}", e.n(pk_attr), e.v(s(pk)));
@@ -118,16 +131,22 @@ impl Store {
                 e.v(s(p))
             )),
             SortKey::Below(b) => kc.push_str(&format!(" AND {} < {}", e.n(sk_attr), e.v(s(b)))),
+            SortKey::Between(a, b) => kc.push_str(&format!(
+                " AND {} BETWEEN {} AND {}",
+                e.n(sk_attr),
+                e.v(s(a)),
+                e.v(s(b))
+            )),
         }
         let resp = self
             .client
             .query()
             .table_name(&self.table)
-            .set_index_name(gsi.then(|| keys::GSI1.to_owned()))
+            .set_index_name(index.map(str::to_owned))
             .key_condition_expression(kc)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
-            .consistent_read(!gsi)
+            .consistent_read(index.is_none())
             .set_limit(limit)
             .set_exclusive_start_key(start)
             .send()
