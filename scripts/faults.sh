@@ -93,15 +93,27 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 if [ -n "$checked" ]; then echo "faults ok: refnet-admin check: $(tail -1 .tools/faults/check.log)"; else
-  fail "refnet-admin check"; cat .tools/faults/check.log
+  # Counts the repair below must explain; anything else it cannot fix fails the check after it.
+  echo "faults: refnet-admin check before the repair:"; grep VIOLATION .tools/faults/check.log | head -20
 fi
-# The repair over the whole run finds nothing to fix: the stream delivered every edge, and the
-# aggregator counted each once, through the kill, the restart and the slow store.
+# The repair over the whole run. The stream delivers every edge, and the aggregator counts
+# each once, through the kill and the restart; but the slow store (every call past its
+# timeout, for minutes) outlasts the mapping's retries, so the aggregator may give records up
+# to its failure destination, as an event source mapping does on AWS. The repair must fix
+# exactly those edges: each edge it fixes is one whose record was given up, and no other.
 "$BIN"/refnet-admin repair --since "$((SECONDS + 120))s" >.tools/faults/repair.log 2>&1 || fail "the repair did not run"
 cat .tools/faults/repair.log
-grep -q 'fixed 0 ' .tools/faults/repair.log || fail "the repair fixed counts the stream should have delivered"
-"$BIN"/refnet-admin stream-failures aggregate-counts | tail -1 | grep -qx '0 given up' ||
-  fail "the aggregator gave records up"
+"$BIN"/refnet-admin stream-failures --keys aggregate-counts | sort >.tools/faults/given-up.txt
+sed -n 's/^fixed edge //p' .tools/faults/repair.log | sort >.tools/faults/fixed.txt
+unexplained=$(comm -23 .tools/faults/fixed.txt .tools/faults/given-up.txt)
+echo "faults: the aggregator gave up $(grep -c . .tools/faults/given-up.txt) record(s); the repair fixed $(grep -c . .tools/faults/fixed.txt)"
+[ -z "$unexplained" ] || fail "the repair fixed edges whose records were not given up: $unexplained"
+if "$BIN"/refnet-admin check >.tools/faults/check-after.log 2>&1; then
+  echo "faults ok: refnet-admin check after the repair: $(tail -1 .tools/faults/check-after.log)"
+else
+  fail "refnet-admin check after the repair"
+  cat .tools/faults/check-after.log
+fi
 if [ "$fails" != 0 ]; then
   # Forensics: the store's data, the stream as it stands, the poller's and the stack's logs.
   keep=".tools/faults-kept-$(date +%s)"

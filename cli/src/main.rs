@@ -39,7 +39,9 @@ const USAGE: &str = "usage: refnet-admin <command>
                                     whose place changed from T (an RFC 3339 time or a duration
                                     back, default 24h) to now, and fix what drifted; --full reads
                                     every membership and mark instead (a Scan)
-  stream-failures [function]        the stream batches the consumers gave up on
+  stream-failures [--keys] [function]
+                                    the stream batches the consumers gave up on (--keys: the
+                                    key of each record in them)
   policy-use <file>                 what the tests saw each function do, against its declared
                                     access: lists the grants no test used
   template                          print template.yaml, generated from the route declaration

@@ -32,6 +32,9 @@ fn print(report: &RepairReport) {
         report.rebuilt,
         report.raced
     );
+    for e in &report.fixed_edges {
+        println!("fixed edge {e}");
+    }
 }
 
 pub async fn run(args: &[&str]) -> Result<(), String> {
@@ -69,24 +72,37 @@ pub async fn run(args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// `stream-failures [function]`: the batches given up, newest last.
+/// `stream-failures [--keys] [function]`: the batches given up, newest last; with `--keys`,
+/// the key (`PK SK`) of each record they held.
 pub async fn failures(args: &[&str]) -> Result<(), String> {
+    let (keys, args) = match args {
+        ["--keys", rest @ ..] => (true, rest),
+        rest => (false, rest),
+    };
     let functions: Vec<&str> = match args {
         [] => shared::routes::STREAM_FUNCTIONS
             .iter()
             .map(|(f, _)| *f)
             .collect(),
         [f] => vec![*f],
-        _ => return Err("usage: refnet-admin stream-failures [function]".into()),
+        _ => return Err("usage: refnet-admin stream-failures [--keys] [function]".into()),
     };
     let state = crate::state().await?;
     let mut n = 0;
     for f in functions {
-        for line in state.store.stream_failures(f).await.map_err(crate::err)? {
-            println!("{f} {line}");
+        for g in state.store.stream_failures(f).await.map_err(crate::err)? {
+            if keys {
+                for k in &g.keys {
+                    println!("{k}");
+                }
+            } else {
+                println!("{f} {}", g.line);
+            }
             n += 1;
         }
     }
-    println!("{n} given up");
+    if !keys {
+        println!("{n} given up");
+    }
     Ok(())
 }

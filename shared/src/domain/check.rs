@@ -49,6 +49,8 @@ pub struct Facts {
     pub edges: BTreeMap<Scope, BTreeSet<(String, u8, String)>>,
     /// Edges stored in a partition their member does not hash to.
     pub misplaced_edges: Vec<String>,
+    /// The aggregator's marks of counted edges, as (ancestor, level, member) per program.
+    pub marks: BTreeMap<Scope, BTreeSet<(String, u8, String)>>,
     /// Summed per-level counts per program and member.
     pub counts: BTreeMap<Scope, BTreeMap<String, [i64; Level::MAX.depth()]>>,
     pub codes: BTreeMap<String, CodeFact>,
@@ -178,6 +180,19 @@ fn check_graph(
                 at(u)
             ));
         }
+    }
+    // A count is its marks: each edge marked once, and no mark without its edge.
+    let marks = facts.marks.get(scope).unwrap_or(&empty);
+    for (a, l, u) in stored.difference(marks) {
+        report
+            .violations
+            .push(format!("{}: edge from {a} at level {l} has no mark", at(u)));
+    }
+    for (a, l, u) in marks.difference(stored) {
+        report.violations.push(format!(
+            "{}: mark from {a} at level {l} without its edge",
+            at(u)
+        ));
     }
     *report.seen.entry("members").or_default() += members.len() as u64;
     *report.seen.entry("edges").or_default() += stored.len() as u64;
@@ -333,14 +348,13 @@ mod tests {
                 ("b".to_owned(), m(Some("a"), &["a", "r"], "r")),
             ]),
         );
-        f.edges.insert(
-            scope(),
-            BTreeSet::from([
-                ("r".to_owned(), 1, "a".to_owned()),
-                ("a".to_owned(), 1, "b".to_owned()),
-                ("r".to_owned(), 2, "b".to_owned()),
-            ]),
-        );
+        let edges = BTreeSet::from([
+            ("r".to_owned(), 1, "a".to_owned()),
+            ("a".to_owned(), 1, "b".to_owned()),
+            ("r".to_owned(), 2, "b".to_owned()),
+        ]);
+        f.edges.insert(scope(), edges.clone());
+        f.marks.insert(scope(), edges);
         let mut r = [0; Level::MAX.depth()];
         r[0] = 1;
         r[1] = 1;
@@ -468,5 +482,22 @@ mod tests {
         let mut f = credited();
         f.credits.clear();
         assert!(found(&f, "without a credit"));
+    }
+
+    #[test]
+    fn an_edge_without_its_mark_and_a_mark_without_its_edge_are_found() {
+        let mut f = good();
+        assert!(check(&f).ok());
+        f.marks
+            .get_mut(&scope())
+            .unwrap()
+            .remove(&("r".to_owned(), 2, "b".to_owned()));
+        assert!(found(&f, "has no mark"));
+        let mut f = good();
+        f.marks
+            .get_mut(&scope())
+            .unwrap()
+            .insert(("r".to_owned(), 3, "x".to_owned()));
+        assert!(found(&f, "without its edge"));
     }
 }

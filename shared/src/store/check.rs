@@ -90,6 +90,17 @@ impl Collector {
                     .or_default()
                     .insert((ancestor.into(), level, user.into()));
             }
+        } else if let Some((net, prog, rest)) = scoped(&pk, Prefix::Agg) {
+            if let (Some((ancestor, _)), Some((level, _, user))) =
+                (sharded(rest), keys::parse_edge_sk(&sk))
+            {
+                if wanted(net) {
+                    f.marks
+                        .entry((net.into(), prog.into()))
+                        .or_default()
+                        .insert((ancestor.into(), level, user.into()));
+                }
+            }
         } else if let Some((net, prog, rest)) = scoped(&pk, Prefix::Cnt) {
             let user = sharded(rest).ok_or_else(|| items::corrupt("count key"))?.0;
             if wanted(net) {

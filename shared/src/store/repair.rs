@@ -36,7 +36,13 @@ pub struct RepairReport {
     pub raced: u64,
     /// Count items rewritten from the marks (one DynamoDB refused to add to).
     pub rebuilt: u64,
+    /// The edges fixed (`PK SK`), the first `FIXED_SHOWN`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixed_edges: Vec<String>,
 }
+
+/// How many fixed edges a report names.
+pub const FIXED_SHOWN: usize = 100;
 
 impl RepairReport {
     pub fn fixed(&self) -> u64 {
@@ -50,6 +56,9 @@ impl RepairReport {
         self.removed += o.removed;
         self.raced += o.raced;
         self.rebuilt += o.rebuilt;
+        let room = FIXED_SHOWN.saturating_sub(self.fixed_edges.len());
+        self.fixed_edges
+            .extend(o.fixed_edges.iter().take(room).cloned());
     }
 }
 
@@ -318,6 +327,9 @@ impl Store {
         match outcome {
             Fixed::Applied => {
                 tracing::warn!(edge = ?edge, add, "repair: the counts disagreed with an edge; fixed");
+                if report.fixed_edges.len() < FIXED_SHOWN {
+                    report.fixed_edges.push(format!("{} {}", edge.0, edge.1));
+                }
                 if add {
                     report.added += 1;
                 } else {
@@ -470,23 +482,45 @@ impl Store {
     }
 }
 
+/// A batch a local mapping gave up: a line to show, and the keys (`PK SK`) of its records.
+#[derive(Clone, Debug)]
+pub struct GivenUp {
+    pub line: String,
+    pub keys: Vec<String>,
+}
+
 impl Store {
-    /// The batches the local mappings gave up for `function` (`STREAMFAIL#`), one line each.
-    pub async fn stream_failures(&self, function: &str) -> Result<Vec<String>, StoreError> {
+    /// The batches the local mappings gave up for `function` (`STREAMFAIL#`).
+    pub async fn stream_failures(&self, function: &str) -> Result<Vec<GivenUp>, StoreError> {
         let items = self
             .query_partition(false, &keys::stream_failures_partition(function), None)
             .await?;
         Ok(items
             .iter()
             .map(|i| {
-                format!(
-                    "{} records {}..{} after {} attempts: {}",
-                    items::num(i, "batch_size"),
-                    items::text(i, "start_sequence_number").unwrap_or_default(),
-                    items::text(i, "end_sequence_number").unwrap_or_default(),
-                    items::num(i, "attempts"),
-                    items::text(i, "reason").unwrap_or_default()
-                )
+                let records: Vec<serde_json::Value> = items::text(i, "records")
+                    .and_then(|r| serde_json::from_str(r).ok())
+                    .unwrap_or_default();
+                let key = |r: &serde_json::Value, a: &str| {
+                    r["dynamodb"]["Keys"][a]["S"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                GivenUp {
+                    line: format!(
+                        "{} records {}..{} after {} attempts: {}",
+                        items::num(i, "batch_size"),
+                        items::text(i, "start_sequence_number").unwrap_or_default(),
+                        items::text(i, "end_sequence_number").unwrap_or_default(),
+                        items::num(i, "attempts"),
+                        items::text(i, "reason").unwrap_or_default()
+                    ),
+                    keys: records
+                        .iter()
+                        .map(|r| format!("{} {}", key(r, "PK"), key(r, "SK")))
+                        .collect(),
+                }
             })
             .collect())
     }

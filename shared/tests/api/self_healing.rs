@@ -171,36 +171,49 @@ async fn a_poison_record_is_given_up_and_the_rest_of_its_batch_arrives() {
         .stream_failures("aggregate-counts")
         .await
         .expect("reads");
-    let mine: Vec<&String> = given_up
-        .iter()
-        .filter(|l| l.starts_with("1 records"))
-        .collect();
-    assert!(!mine.is_empty(), "{given_up:?}");
-    let items = app
-        .client
-        .query()
-        .table_name(crate::harness::TABLE)
-        .key_condition_expression("PK = :p")
-        .expression_attribute_values(
-            ":p",
-            AttributeValue::S("STREAMFAIL#aggregate-counts".into()),
-        )
-        .send()
-        .await
-        .expect("reads");
     let poison = format!("DOWN#{}#p#{bad}#", app.net);
-    assert!(
-        items
-            .items()
-            .iter()
-            .any(|i| matches!(i.get("records"), Some(AttributeValue::S(r)) if r.contains(&poison))),
-        "the poison record is in the destination"
-    );
+    let mine: Vec<_> = given_up
+        .iter()
+        .filter(|g| g.keys.iter().any(|k| k.starts_with(&poison)))
+        .collect();
+    assert_eq!(mine.len(), 1, "{given_up:?}");
+    assert_eq!(mine[0].keys.len(), 1, "given up alone: {:?}", mine[0]);
     // The repair covers what it left: bad's counts rewritten from the marks, and its edge.
     let report = repair(&app, t0).await;
     assert_eq!(report.added, 1, "{report:?}");
     assert_eq!(report.rebuilt, 1, "{report:?}");
+    assert!(report.fixed_edges[0].starts_with(&poison), "{report:?}");
     let b = app.connections("p", &bad, "").await;
     assert_eq!(level(&b, 1), 1, "{b}");
     app.check().await;
+}
+
+#[tokio::test]
+async fn the_scheduled_repair_covers_what_settled_and_saves_where_it_stopped() {
+    let app = App::new().await;
+    let event = lambda_http::LambdaEvent::new(
+        serde_json::from_str(include_str!("../../../events/repair.json")).expect("the event"),
+        lambda_http::Context::default(),
+    );
+    let before = shared::clock::now_ms();
+    let out = as_function("repair", shared::api::repair::handle(app.state, event))
+        .await
+        .expect("the repair runs");
+    let settle = app.state.config.repair_settle.as_millis() as u64;
+    let through = out["through_ms"].as_u64().expect("through_ms");
+    assert!(
+        through <= before.max(shared::clock::now_ms()) - settle + 1,
+        "{out}"
+    );
+    assert!(
+        out["from_ms"].as_u64().expect("from_ms") <= through,
+        "{out}"
+    );
+    assert!(out["stalled_jobs"].is_array(), "{out}");
+    let saved = as_function("repair", app.state.store.repair_state())
+        .await
+        .expect("reads")
+        .expect("saved");
+    // Runs of other tests may have gone further; never back.
+    assert!(saved.through_ms >= through, "{saved:?} {out}");
 }
