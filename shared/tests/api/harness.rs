@@ -97,15 +97,31 @@ pub async fn client(calls: &CallCounter, endpoint: Option<&str>) -> aws_sdk_dyna
     if std::env::var("AWS_ENDPOINT_URL_DYNAMODB").is_err() {
         panic!("set AWS_ENDPOINT_URL_DYNAMODB to a running DynamoDB Local (make test does)");
     }
-    let mut conf = shared::sdk_config()
+    let mut conf = local_sdk_config()
         .await
-        .to_builder()
         .interceptor(calls.clone())
         .interceptor(crate::policy::PolicyCheck);
     if let Some(e) = endpoint {
         conf = conf.endpoint_url(e);
     }
     aws_sdk_dynamodb::Client::from_conf(conf.build())
+}
+
+/// The functions' SDK settings with DynamoDB Local's timeouts. On AWS one call answers in
+/// milliseconds and 3 s means it is lost; DynamoDB Local on a busy 2-core machine (the tests
+/// beside a build) can take longer, and a test would fail on the machine, not the code. The
+/// unreachable and slow store are tested with the functions' own timeouts (robustness.rs,
+/// faults.sh).
+pub async fn local_sdk_config() -> aws_sdk_dynamodb::config::Builder {
+    let timeouts = aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .operation_attempt_timeout(std::time::Duration::from_secs(15))
+        .operation_timeout(std::time::Duration::from_secs(40))
+        .build();
+    shared::sdk_config()
+        .await
+        .to_builder()
+        .timeout_config(timeouts)
 }
 
 /// How a test's App reaches DynamoDB.

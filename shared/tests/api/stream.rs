@@ -129,9 +129,8 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
         _ => None,
     })
     .expect("config");
-    let checked = shared::sdk_config()
+    let checked = crate::harness::local_sdk_config()
         .await
-        .to_builder()
         .interceptor(crate::policy::PolicyCheck)
         .build();
     let client = aws_sdk_dynamodb::Client::from_conf(checked);
