@@ -57,7 +57,9 @@ def call(what, method, url, body, bearer):
 def requests(api, tag, creds):
     admin = creds["admin"]
     out = []
-    for i, user in enumerate(creds["users"]):
+    # BURST_USERS: the first n users only (five requests each).
+    users = creds["users"][:int(os.environ.get("BURST_USERS", len(creds["users"])))]
+    for i, user in enumerate(users):
         out.append(("link", "POST", f"{api}/networks/demo/connections/default",
                     {"user": f"{tag}u{i}@x.io", "connection": f"{tag}r{i % 6}@x.io"}, True))
         out.append(("codes", "GET",
