@@ -48,24 +48,27 @@ fn key_list(
         .collect()
 }
 
-fn millis(name: &str, v: Option<String>, default: u64) -> Result<Duration, ConfigError> {
-    match v {
+/// A duration of whole `unit`s (`ms` or `seconds`), or `default` of them when unset.
+fn whole(name: &str, v: Option<String>, default: u64, unit: &str) -> Result<Duration, ConfigError> {
+    let n = match v {
         Some(v) => v
             .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| ConfigError(format!("{name} must be a whole number of ms"))),
-        None => Ok(Duration::from_millis(default)),
-    }
+            .map_err(|_| ConfigError(format!("{name} must be a whole number of {unit}")))?,
+        None => default,
+    };
+    Ok(if unit == "ms" {
+        Duration::from_millis(n)
+    } else {
+        Duration::from_secs(n)
+    })
+}
+
+fn millis(name: &str, v: Option<String>, default: u64) -> Result<Duration, ConfigError> {
+    whole(name, v, default, "ms")
 }
 
 fn secs(name: &str, v: Option<String>, default: u64) -> Result<Duration, ConfigError> {
-    match v {
-        Some(v) => v
-            .parse::<u64>()
-            .map(Duration::from_secs)
-            .map_err(|_| ConfigError(format!("{name} must be a whole number of seconds"))),
-        None => Ok(Duration::from_secs(default)),
-    }
+    whole(name, v, default, "seconds")
 }
 
 /// Whether the DynamoDB endpoint is a local one (DynamoDB Local), not AWS.

@@ -142,15 +142,12 @@ impl Store {
 
 impl Store {
     async fn add_index(&self, name: &str, ks: &[(&str, &str); 2]) -> Result<(), StoreError> {
+        let g = index(name, ks)?;
         let create = built(
             CreateGlobalSecondaryIndexAction::builder()
                 .index_name(name)
-                .set_key_schema(Some(schema(ks)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .set_key_schema(Some(g.key_schema().to_vec()))
+                .set_projection(g.projection().cloned())
                 .build(),
         )?;
         let sent = self

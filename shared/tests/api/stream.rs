@@ -164,55 +164,46 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
         quiet = 0;
         for d in batch {
             let records = d.event["Records"].as_array().cloned().unwrap_or_default();
-            match d.function {
-                "aggregate-counts" => {
-                    let given_up =
-                        stream_poller::deliver::deliver(mapping(), records, |ev| async move {
-                            answer(
-                                crate::policy::as_function(
-                                    "aggregate-counts",
-                                    shared::api::aggregate_counts::handle(state, event(ev)),
-                                )
-                                .await,
-                            )
-                        })
-                        .await;
-                    for g in given_up {
-                        destination
-                            .give_up("aggregate-counts", &g)
-                            .await
-                            .expect("the failure destination");
-                    }
-                }
-                _ => {
-                    let records = without_manual(json!({ "Records": records }));
-                    let records = records["Records"].as_array().cloned().unwrap_or_default();
-                    let destination = destination.clone();
-                    tokio::spawn(async move {
-                        // A job's worker retries for longer than a poison record: a job's
-                        // records come again until it ends.
-                        let m = stream_poller::deliver::Mapping {
-                            max_retries: 1000,
-                            ..mapping()
-                        };
-                        let given_up =
-                            stream_poller::deliver::deliver(m, records, |ev| async move {
-                                answer(
-                                    crate::policy::as_function(
-                                        "move-worker",
-                                        shared::api::move_worker::handle(state, event(ev)),
-                                    )
-                                    .await,
-                                )
-                            })
-                            .await;
-                        for g in given_up {
-                            let _ = destination.give_up("move-worker", &g).await;
-                        }
-                    });
-                }
+            if d.function == "aggregate-counts" {
+                deliver_to(state, &destination, d.function, mapping(), records).await;
+            } else {
+                let records = without_manual(json!({ "Records": records }));
+                let records = records["Records"].as_array().cloned().unwrap_or_default();
+                let destination = destination.clone();
+                // A job's records come again until it ends, and a long job holds back no count.
+                let m = stream_poller::deliver::Mapping {
+                    max_retries: 1000,
+                    ..mapping()
+                };
+                tokio::spawn(async move {
+                    deliver_to(state, &destination, d.function, m, records).await
+                });
             }
         }
+    }
+}
+
+/// Delivers `records` to `function`'s handler under mapping `m`; what it gives up goes to the
+/// failure destination.
+async fn deliver_to(
+    state: &'static AppState,
+    destination: &stream_poller::Destination,
+    function: &'static str,
+    m: stream_poller::deliver::Mapping,
+    records: Vec<serde_json::Value>,
+) {
+    let Some(shared::lambda::Handler::Stream(handler)) = shared::api::handler_of(function) else {
+        panic!("{function} is no stream consumer");
+    };
+    let given_up = stream_poller::deliver::deliver(m, records, |ev| async move {
+        answer(crate::policy::as_function(function, handler(state, event(ev))).await)
+    })
+    .await;
+    for g in given_up {
+        destination
+            .give_up(function, &g)
+            .await
+            .expect("the failure destination");
     }
 }
 
