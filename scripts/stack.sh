@@ -1,6 +1,6 @@
 # Sourced by the smoke and fault tests: the table, the stream poller, `cargo lambda watch` on
-# 127.0.0.1:$PORT and the demo seed, then a wait until the API answers. Sets poller_pid,
-# watch_pid and API. Logs go to $1-poller.log and $1-watch.log.
+# 127.0.0.1:$PORT and the demo seed, then a wait until the API answers (fails if it never
+# does). Sets poller_pid, watch_pid and API. Logs go to $1-poller.log and $1-watch.log.
 start_stack() {
   local logs=$1
   "$BIN"/refnet-admin create-table >/dev/null
@@ -12,8 +12,13 @@ start_stack() {
   watch_pid=$!
   "$BIN"/refnet-admin seed-demo >/dev/null
   API="http://127.0.0.1:${PORT}"
-  for _ in $(seq 1 120); do
-    curl -s -o /dev/null "$API/networks/demo/connections" && break
+  # cargo lambda watch may take minutes to listen on a busy machine: wait while it lives.
+  for _ in $(seq 1 600); do
+    curl -s -o /dev/null "$API/networks/demo/connections" && return 0
+    kill -0 "$watch_pid" 2>/dev/null || break
     sleep 1
   done
+  echo "the local API did not answer on $API; its log:" >&2
+  tail -20 "${logs}-watch.log" >&2
+  return 1
 }
