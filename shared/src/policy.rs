@@ -213,12 +213,12 @@ pub fn access(function: &str) -> Option<Access> {
             &[],
         ),
         "aggregate-counts" => a(&[PutItem, UpdateItem, DeleteItem], &[], &[Agg, Cnt], &[]),
-        // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, and
-        // fixes marks and counts as the aggregator would.
+        // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, fixes
+        // marks and counts as the aggregator would, and wakes a stalled job.
         "repair" => a(
             EVERY,
             &[Down, Agg, Cnt, Repair],
-            &[Agg, Cnt, Repair],
+            &[Agg, Cnt, Repair, Job],
             &[IndexPrefix::Changes, IndexPrefix::RunningJobs],
         ),
         "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),

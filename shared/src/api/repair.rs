@@ -1,6 +1,6 @@
 //! The scheduled repair: the counts held against the memberships that changed since the last
-//! run (`store::repair`), and the move jobs that stopped advancing. Its metrics (fixes, and
-//! stalled jobs) feed the template's alarms.
+//! run (`store::repair`), and the move jobs that stopped advancing, each woken if no worker
+//! holds it. Its metrics (fixes, and stalled jobs) feed the template's alarms.
 
 use lambda_http::{Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -73,8 +73,18 @@ pub async fn handle(state: &AppState, _event: LambdaEvent<Value>) -> Result<Valu
         .filter(|j| stalled(j.progress_at_ms, j.created_ms(), now, after))
         .map(|j| j.id.as_str())
         .collect();
-    for id in &stalled_jobs {
-        tracing::warn!(job = %id, "a move job has not advanced; see refnet-admin jobs");
+    let mut woken = 0u64;
+    for j in jobs
+        .iter()
+        .filter(|j| stalled_jobs.contains(&j.id.as_str()))
+    {
+        let woke = state
+            .store
+            .wake_job(j, now)
+            .await
+            .map_err(fail("a stalled job not woken"))?;
+        woken += u64::from(woke);
+        tracing::warn!(job = %j.id, woke, "a move job has not advanced; see refnet-admin jobs");
     }
     tracing::info!(
         from,
@@ -91,6 +101,7 @@ pub async fn handle(state: &AppState, _event: LambdaEvent<Value>) -> Result<Valu
                 ("RepairRaced", report.raced),
                 ("RepairMembers", report.members),
                 ("StalledJobs", stalled_jobs.len() as u64),
+                ("WokenJobs", woken),
             ],
             now,
         )
@@ -100,6 +111,7 @@ pub async fn handle(state: &AppState, _event: LambdaEvent<Value>) -> Result<Valu
         "through_ms": to,
         "report": report,
         "stalled_jobs": stalled_jobs,
+        "woken_jobs": woken,
     }))
 }
 

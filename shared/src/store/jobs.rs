@@ -203,6 +203,17 @@ impl Store {
             .collect())
     }
 
+    /// Wakes a running job that nobody holds: a write of the same job, one version on, which
+    /// the stream delivers to the worker again (a stream batch given up after its retries
+    /// leaves a job with nothing to wake it). False when a worker holds it, its request has
+    /// not armed it (it is still the request's), or it moved on.
+    pub async fn wake_job(&self, job: &JobItem, now_ms: u64) -> Result<bool, StoreError> {
+        if job.status != JobStatus::Running || !job.armed || job.lease_until > now_ms {
+            return Ok(false);
+        }
+        self.save_job(&mut job.clone()).await
+    }
+
     /// Asks a running job to cancel. False when it is not running.
     pub async fn request_cancel(&self, net: &NetworkId, id: &str) -> Result<bool, StoreError> {
         loop {

@@ -523,3 +523,38 @@ async fn a_move_deeper_than_ten_levels() {
     );
     app.check().await;
 }
+
+/// A job nothing wakes (its stream records given up after their retries) is found stalled by
+/// the scheduled repair, which wakes it with a write the stream delivers to the worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_scheduled_repair_wakes_a_stalled_job() {
+    let app = App::new().await;
+    big_tree(&app, "w", 60).await;
+    let id = begin_move(&app, "big@x.io", "t1@x.io").await;
+    let before = job(&app, &id).await;
+    // Stalled at once, for this test.
+    let mut config = app.state.config.clone();
+    config.job_stalled_after = Duration::ZERO;
+    let state: &'static shared::AppState =
+        Box::leak(Box::new(shared::AppState::new(config, app.client.clone())));
+    let event = lambda_http::LambdaEvent::new(
+        serde_json::from_str(include_str!("../../../events/repair.json")).expect("the event"),
+        lambda_http::Context::default(),
+    );
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let out = crate::policy::as_function("repair", shared::api::repair::handle(state, event))
+        .await
+        .expect("the repair runs");
+    let stalled: Vec<&str> = out["stalled_jobs"]
+        .as_array()
+        .expect("stalled_jobs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(stalled.contains(&id.as_str()), "{out}");
+    let after = job(&app, &id).await;
+    assert_eq!(after.version, before.version + 1, "woken by a write");
+    assert_eq!(after.status, JobStatus::Running);
+    assert_eq!(run(&app, &id).await, Some(JobStatus::Done));
+    app.check().await;
+}
