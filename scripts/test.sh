@@ -51,7 +51,7 @@ log=$(mktemp)
 rm -f "$TARGET/tmp/policy-use.txt"
 set +e
 t0=$SECONDS
-cargo test --workspace 2>&1 | tee "$log"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 times+=("cargo-test $((SECONDS - t0))")
 set -e
