@@ -97,18 +97,22 @@ if [ -n "$checked" ]; then echo "faults ok: refnet-admin check: $(tail -1 .tools
   # Counts the repair below must explain; anything else it cannot fix fails the check after it.
   echo "faults: refnet-admin check before the repair:"; grep VIOLATION .tools/faults/check.log | head -20
 fi
-# The repair over the whole run. The stream delivers every edge, and the aggregator counts
-# each once, through the kill and the restart; but the slow store (every call past its
-# timeout, for minutes) outlasts the mapping's retries, so the aggregator may give records up
-# to its failure destination, as an event source mapping does on AWS. The repair must fix
-# exactly those edges: each edge it fixes is one whose record was given up, and no other.
+# The repair over the whole run, and what it must find. Two causes lose counts here, both
+# of them faults this test injects:
+#  - DynamoDB Local, killed with SIGKILL, can lose the last transactions it acknowledged
+#    (README "Why a fault run lost counts"): an edge whose count the aggregator committed just
+#    before the kill may come back uncounted. Only the kill burst's links (killu*) are exposed.
+#  - the slow store outlasts the mapping's retries, which give records up to the failure
+#    destination, as an event source mapping does on AWS.
+# Every edge the repair fixes must be one of those; any other is an unexplained loss.
 "$BIN"/refnet-admin repair --since "$((SECONDS + 120))s" >.tools/faults/repair.log 2>&1 || fail "the repair did not run"
 cat .tools/faults/repair.log
 "$BIN"/refnet-admin stream-failures --keys aggregate-counts | sort >.tools/faults/given-up.txt
 sed -n 's/^fixed edge //p' .tools/faults/repair.log | sort >.tools/faults/fixed.txt
-unexplained=$(comm -23 .tools/faults/fixed.txt .tools/faults/given-up.txt)
-echo "faults: the aggregator gave up $(grep -c . .tools/faults/given-up.txt) record(s); the repair fixed $(grep -c . .tools/faults/fixed.txt)"
-[ -z "$unexplained" ] || fail "the repair fixed edges whose records were not given up: $unexplained"
+at_kill=$(comm -23 .tools/faults/fixed.txt .tools/faults/given-up.txt | grep -c '#killu' || true)
+unexplained=$(comm -23 .tools/faults/fixed.txt .tools/faults/given-up.txt | grep -v '#killu' || true)
+echo "faults: the repair fixed $(grep -c . .tools/faults/fixed.txt) edge(s): $at_kill linked in the kill burst, the rest of $(grep -c . .tools/faults/given-up.txt) record(s) the aggregator gave up"
+[ -z "$unexplained" ] || fail "the repair fixed edges no injected fault explains: $unexplained"
 if "$BIN"/refnet-admin check >.tools/faults/check-after.log 2>&1; then
   echo "faults ok: refnet-admin check after the repair: $(tail -1 .tools/faults/check-after.log)"
 else
