@@ -207,14 +207,16 @@ async fn deliver_to(
     }
 }
 
-/// Waits until everything written before the call has gone through the aggregator.
+/// Waits until everything written before the call has gone through the aggregator: up to two
+/// minutes, as a 600-member move's edges and their marks (two items each since the marks) on
+/// a loaded machine once took longer than 30 s.
 pub async fn settle() {
     let t = now_ns();
-    for _ in 0..3000 {
+    for _ in 0..12_000 {
         if DRAINED_AT.load(Ordering::SeqCst) > t {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("the stream did not drain within 30 s");
+    panic!("the stream did not drain within 120 s");
 }
