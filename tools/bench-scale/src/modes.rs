@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::http::{Api, BoxError};
 use crate::rng::Rng;
-use crate::setup::{code_of_new_program, expect, first_referee, setup, signup};
+use crate::setup::{code_of_new_program, first_referee, owner_codes, setup, signup};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -176,17 +176,7 @@ pub async fn fill_cap(
         t.await?;
     }
     let secs = start.elapsed().as_secs_f64();
-    let v = expect(
-        api.call(
-            "GET",
-            &format!("/networks/demo/connections/{prog}/users/owner%40b.io/codes"),
-            None,
-        )
-        .await,
-        200,
-        "codes",
-    )
-    .await?;
+    let v = owner_codes(api, &prog).await?;
     Ok((
         ok.load(Ordering::Relaxed),
         v["codes"][0]["total_referrals"].as_u64().unwrap_or(0),

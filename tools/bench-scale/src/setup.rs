@@ -37,7 +37,16 @@ pub async fn code_of_new_program(api: &Api, prog: &str, max: u64) -> Result<Stri
         "program",
     )
     .await?;
-    let v = expect(
+    let v = owner_codes(api, prog).await?;
+    v["codes"][0]["code"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "no code".into())
+}
+
+/// GET Connection Codes of the program's owner.
+pub(crate) async fn owner_codes(api: &Api, prog: &str) -> Result<Value, BoxError> {
+    expect(
         api.call(
             "GET",
             &format!("/networks/demo/connections/{prog}/users/owner%40b.io/codes"),
@@ -47,11 +56,7 @@ pub async fn code_of_new_program(api: &Api, prog: &str, max: u64) -> Result<Stri
         200,
         "codes",
     )
-    .await?;
-    v["codes"][0]["code"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| "no code".into())
+    .await
 }
 
 pub(crate) fn admin_body(admin: &SigningKey, extra: Value) -> Value {
