@@ -60,6 +60,8 @@ jwt() { "$BIN"/refnet-admin deso-jwt "$(printf "$1%.0s" $(seq 32))" 600; }
 
 # Every function started once, so the burst below runs at speed when the kill lands.
 python3 scripts/burst.py "$API" warm .tools/faults/users.json 120 --no-5xx || fail "warm-up"
+# Which items the warm-up's transactions conflicted on, for a failure's forensics.
+curl -s "http://127.0.0.1:${PROXY}/__proxy/stats" >.tools/faults/warm-stats.json || true
 
 # 1. SIGKILL in the middle of a burst.
 BURST_SIGNAL=.tools/faults/started python3 scripts/burst.py "$API" kill .tools/faults/users.json "$LIMIT_S" &

@@ -183,7 +183,7 @@ pub fn access(function: &str) -> Option<Access> {
             a(&[UpdateItem], &[], &[Deso], &[])
         }
         "admin-create-referral-hash" => a(
-            &[ConditionCheckItem, PutItem, UpdateItem],
+            &[GetItem, PutItem, UpdateItem],
             &[Net],
             &[User, Code, NetCodes],
             &[],

@@ -178,3 +178,70 @@ async fn signups_through_a_capped_code_never_answer_5xx() {
         }
     }
 }
+
+/// A transaction of the user's own credit, held past the budget: what the cancellation
+/// reasons tell is the answer, with no retries until the budget runs out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_credit_in_flight_answers_a_begin_and_a_repeat_at_once() {
+    let app = App::with_program(Setup {
+        hold_ms: Some(HOLD_MS),
+        retry_budget_ms: Some(1_000),
+        public_budget_ms: Some(1_000),
+    })
+    .await;
+    let code = create_hash(&app, OWNER, 500, 100, CAP).await;
+    let (first, second) = (0x30, 0x31);
+    assert_eq!(begin(&app, first, &code).await.0, 200);
+    app.set_hold(2_500);
+    let (credit, (begun, repeat)) = tokio::join!(callback(&app, first), async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        tokio::join!(
+            // the second user's begin is unrelated; the first user's repeat is not
+            begin(&app, second, &code),
+            callback(&app, first)
+        )
+    });
+    app.set_hold(HOLD_MS);
+    assert_eq!(credit.0, 200, "{}", credit.1);
+    assert_eq!(credit.1["Credited"], true);
+    assert_eq!(begun.0, 200, "{}", begun.1);
+    assert_eq!(repeat.0, 200, "a repeat during the credit: {}", repeat.1);
+    assert_eq!(repeat.1["Credited"], false, "{}", repeat.1);
+
+    // a begin while the user's own credit commits is a begin after it
+    let third = 0x32;
+    app.set_hold(2_500);
+    let (credit, late) = tokio::join!(callback(&app, third), async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        begin(&app, third, &code).await
+    });
+    app.set_hold(HOLD_MS);
+    assert_eq!(credit.0, 200, "{}", credit.1);
+    assert_eq!(late.0, 409, "a begin during the credit: {}", late.1);
+    assert!(
+        late.1["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("already credited")),
+        "{}",
+        late.1
+    );
+    app.check().await;
+}
+
+/// Hash creations for different owners share no item: the program is read, not checked in
+/// each transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hash_creations_share_no_item() {
+    let app = app().await;
+    let before = app.proxy_stats()["conflicts"].as_u64().unwrap_or(0);
+    let codes =
+        futures::future::join_all((0..16u8).map(|i| create_hash(&app, 0x50 + i, 500, 100, CAP)))
+            .await;
+    assert_eq!(codes.len(), 16);
+    let stats = app.proxy_stats();
+    assert_eq!(
+        stats["conflicts"].as_u64().unwrap_or(0) - before,
+        0,
+        "{stats}"
+    );
+}

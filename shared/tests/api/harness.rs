@@ -174,6 +174,13 @@ impl App {
             .unwrap_or(Value::Null)
     }
 
+    /// Makes the conflict proxy hold each transaction's items `ms` from now on.
+    pub fn set_hold(&self, ms: u64) {
+        if let Some(p) = &self.proxy {
+            p.proxy.set_hold(ms);
+        }
+    }
+
     /// A fresh network with its own key and no program, reaching DynamoDB as `setup` says.
     pub async fn with(setup: Setup) -> App {
         capture_logs();

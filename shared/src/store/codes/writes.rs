@@ -111,6 +111,11 @@ impl Store {
         config: CodeConfig,
         named: Option<&ReferralCode>,
     ) -> Result<Option<CreateOutcome>, StoreError> {
+        // Programs are never deleted, so one read settles that the program exists; a check in
+        // the transaction would put the program's item in every code creation of the program.
+        if self.get_program(net, program).await?.is_none() {
+            return Ok(Some(CreateOutcome::ProgramNotFound));
+        }
         self.retrying(|_| async move {
             let now = clock::now();
             let mut code = Code::new(net, program, owner, config, &now)
@@ -118,24 +123,16 @@ impl Store {
             if let Some(named) = named {
                 code.code = named.clone();
             }
-            let mut e = Expr::new();
-            let exists = format!("attribute_exists({})", e.n(keys::PK));
-            let mut tx = vec![
-                self.tx_check(&keys::program(net, program), &exists, &e)?,
-                self.profile_counts(net, owner, "codes", 1, Seen::Unknown, &now)?,
-            ];
+            let mut tx = vec![self.profile_counts(net, owner, "codes", 1, Seen::Unknown, &now)?];
             tx.extend(self.new_code_items(&code)?);
             match self.transact(tx).await {
                 Ok(()) => Ok(Attempt::Done(Some(CreateOutcome::Created(Box::new(code))))),
                 Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
-                    Ok(Attempt::Done(Some(CreateOutcome::ProgramNotFound)))
-                }
-                Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 1) => {
                     Ok(Attempt::Done(Some(CreateOutcome::OwnerBanned)))
                 }
                 // A generated code that collided is drawn again; a named one stays taken.
                 Err(TxError::Cancelled(r))
-                    if named.is_some() && TxError::condition_failed(&r, 2) =>
+                    if named.is_some() && TxError::condition_failed(&r, 1) =>
                 {
                     Ok(Attempt::Done(None))
                 }

@@ -86,6 +86,18 @@ impl Store {
             ];
             match self.transact(tx).await {
                 Ok(()) => Ok(Attempt::Done(BeginOutcome::Started)),
+                // The reasons tell the answer: a credit of this user committed or committing,
+                // or a begin of this user that came first. Retrying would only wait for it.
+                Err(TxError::Cancelled(r))
+                    if TxError::condition_failed(&r, 2) || TxError::conflicted(&r, 2) =>
+                {
+                    Ok(Attempt::Done(BeginOutcome::AlreadyCredited))
+                }
+                Err(TxError::Cancelled(r))
+                    if TxError::condition_failed(&r, 0) || TxError::conflicted(&r, 0) =>
+                {
+                    Ok(Attempt::Done(BeginOutcome::Ignored))
+                }
                 Err(e) => {
                     if let TxError::Cancelled(r) = &e {
                         if r.iter().any(|x| x.code() == Some("TransactionConflict")) {

@@ -165,8 +165,9 @@ impl Store {
         tx.extend(plan_tx);
         match self.transact(tx).await {
             Ok(()) => Ok(Attempt::Done(outcome(&paid))),
-            // The credit record exists: a concurrent call credited this user.
-            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
+            // The credit record exists, or is being written: a concurrent call credits this
+            // user, and waiting for it would tell nothing more.
+            Err(TxError::Cancelled(r)) if credited_elsewhere(&r) => {
                 Ok(Attempt::Done(CreditOutcome::nothing()))
             }
             Err(TxError::Cancelled(r)) => {
@@ -187,7 +188,7 @@ impl Store {
     ) -> Result<Attempt<CreditOutcome>, StoreError> {
         match self.transact(tx).await {
             Ok(()) => Ok(Attempt::Done(outcome(pay))),
-            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
+            Err(TxError::Cancelled(r)) if credited_elsewhere(&r) => {
                 Ok(Attempt::Done(CreditOutcome::nothing()))
             }
             Err(e) => e.retry(),
@@ -270,6 +271,11 @@ impl Store {
             .map(items::from_item)
             .collect()
     }
+}
+
+/// The credit record, first in every credit transaction, exists or is held by another one.
+fn credited_elsewhere(r: &[aws_sdk_dynamodb::types::CancellationReason]) -> bool {
+    TxError::condition_failed(r, 0) || TxError::conflicted(r, 0)
 }
 
 fn outcome(pay: &Payout) -> CreditOutcome {
