@@ -7,10 +7,12 @@ use deso_sign as sign;
 use shared::auth::deso::{verify_jwt, JwtError, JwtPolicy};
 use shared::clock::now_secs;
 use shared::config::endpoint_is_local;
+use shared::domain::reward::{EventIn, RulePatch};
 use shared::domain::DesoPublicKey;
 use shared::domain::{
     CodeConfig, NetworkId, ProgramId, ProgramPatch, ReferralCode, UsdCents, UserId,
 };
+use shared::store::api_keys::KeyProbe;
 use shared::store::graph::link::LinkRequest;
 use shared::store::jobs::{JobItem, JobStatus, Phase};
 use shared::{auth, clock};
@@ -84,6 +86,27 @@ pub async fn seed() -> Result<(), String> {
     );
     store
         .link(&LinkRequest::new(&net, &prog, &bob, &alice), None)
+        .await
+        .map_err(err)?;
+
+    // A rule and a purchase of bob's, so that the rule, event and rewards samples read data.
+    let probe = KeyProbe::of_hash(&auth::hash_key(&key));
+    let rule: RulePatch = serde_json::from_value(serde_json::json!({
+        "event": "purchase",
+        "levels": [{"level": 1, "percent_bps": 1000}, {"level": 2, "amount_usd_cents": 50}],
+    }))
+    .map_err(err)?;
+    let rule_id = ProgramId::try_from("purchase-l1").map_err(err)?;
+    store
+        .put_rule(&net, &prog, &rule_id, &probe, &rule, &now.rfc3339)
+        .await
+        .map_err(err)?;
+    let order: EventIn = serde_json::from_value(serde_json::json!({
+        "event_id": "demo-order-1", "user": "bob@example.com", "event": "purchase", "amount_usd_cents": 5000,
+    }))
+    .map_err(err)?;
+    store
+        .accept_event(&net, &probe, &bob, &order.validate().map_err(err)?)
         .await
         .map_err(err)?;
 

@@ -59,17 +59,27 @@ fn route_function(out: &mut String, r: &Route) {
 /// A stream consumer: its mapping bounded (retries, record age, bisecting, partial batch
 /// failures, the failure queue), and a role of its own, so that SAM adds no managed policy
 /// (its DynamoDB execution role reads every stream of the account).
-fn stream_function(out: &mut String, function: &str, prefix: &str) {
+fn stream_function(out: &mut String, function: &str, prefixes: &[shared::store::keys::Prefix]) {
     let (what, batch, timeout) = match function {
         "aggregate-counts" => ("Counts downline edges from the table's stream", 100, 60),
+        "derive-rewards" => (
+            "Derives signup events, rewards and balances from the table's stream",
+            100,
+            60,
+        ),
         _ => ("Carries out move jobs, fed by the table's stream", 10, 900),
     };
     let id = logical_id(function);
     let m = shared::routes::STREAM_MAPPING;
+    let prefix = prefixes
+        .iter()
+        .map(|p| format!("{{\"prefix\": \"{p}\"}}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     common(out, function, what);
     let _ = writeln!(out, "      Timeout: {timeout}");
     let _ = writeln!(out, "      Role: !GetAtt {id}Role.Arn");
-    let _ = writeln!(out, "      Events:\n        Stream:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON\n            BatchSize: {batch}\n            MaximumBatchingWindowInSeconds: 1\n            MaximumRetryAttempts: {}\n            MaximumRecordAgeInSeconds: {}\n            BisectBatchOnFunctionError: {}\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            DestinationConfig:\n              OnFailure:\n                Type: SQS\n                Destination: !GetAtt StreamFailuresQueue.Arn\n            FilterCriteria:\n              Filters:\n                - Pattern: '{{\"dynamodb\": {{\"Keys\": {{\"PK\": {{\"S\": [{{\"prefix\": \"{prefix}\"}}]}}}}}}}}'", m.max_retries, m.max_record_age_secs, m.bisect);
+    let _ = writeln!(out, "      Events:\n        Stream:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            StartingPosition: TRIM_HORIZON\n            BatchSize: {batch}\n            MaximumBatchingWindowInSeconds: 1\n            MaximumRetryAttempts: {}\n            MaximumRecordAgeInSeconds: {}\n            BisectBatchOnFunctionError: {}\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            DestinationConfig:\n              OnFailure:\n                Type: SQS\n                Destination: !GetAtt StreamFailuresQueue.Arn\n            FilterCriteria:\n              Filters:\n                - Pattern: '{{\"dynamodb\": {{\"Keys\": {{\"PK\": {{\"S\": [{prefix}]}}}}}}}}'", m.max_retries, m.max_record_age_secs, m.bisect);
     out.push('\n');
     let _ = writeln!(out, "  {id}Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          - Effect: Allow\n            Principal:\n              Service: lambda.amazonaws.com\n            Action: sts:AssumeRole");
     let mut access = String::new();
@@ -328,7 +338,7 @@ pub fn render() -> String {
         route_function(&mut out, r);
     }
     for (function, prefix) in STREAM_FUNCTIONS {
-        stream_function(&mut out, function, prefix.as_str());
+        stream_function(&mut out, function, prefix);
     }
     for (function, parameter) in SCHEDULED_FUNCTIONS {
         scheduled_function(&mut out, function, parameter);

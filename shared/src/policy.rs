@@ -213,6 +213,19 @@ pub fn access(function: &str) -> Option<Access> {
             &[],
         ),
         "aggregate-counts" => a(&[PutItem, UpdateItem, DeleteItem], &[], &[Agg, Cnt], &[]),
+        "put-rule" => a(&[BatchGetItem, PutItem, UpdateItem], &[Key], &[Net], &[]),
+        "list-rules" => a(&[BatchGetItem, Query], &[Key, Net], &[], &[]),
+        "post-event" => a(&[BatchGetItem, PutItem], &[Key, User], &[Evt], &[]),
+        "get-event" => a(&[BatchGetItem], &[Key, Evt, Rwd], &[], &[]),
+        "get-user-rewards" => a(&[BatchGetItem, Query], &[Key, Bal, URwd], &[], &[]),
+        // Rules, programs, memberships and profiles in; signup events, rewards, their copies,
+        // the counts per referee and the balances out.
+        "derive-rewards" => a(
+            &[GetItem, BatchGetItem, Query, PutItem, UpdateItem],
+            &[Net, Mem, User],
+            &[Evt, Rwd, URwd, RCnt, Bal],
+            &[],
+        ),
         // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, fixes
         // marks and counts as the aggregator would, and wakes a stalled job.
         "repair" => a(

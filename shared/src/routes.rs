@@ -32,7 +32,7 @@ const fn public(method: &'static str, path: &'static str, function: &'static str
     }
 }
 
-pub const ROUTES: [Route; 24] = [
+pub const ROUTES: [Route; 29] = [
     r("GET", "/networks/{network_id}/connections", "list-programs"),
     r(
         "PUT",
@@ -66,6 +66,27 @@ pub const ROUTES: [Route; 24] = [
     ),
     r("GET", "/networks/{network_id}/jobs/{job_id}", "get-job"),
     r("POST", "/networks/{network_id}/user_status", "user-status"),
+    r(
+        "PUT",
+        "/networks/{network_id}/connections/{program_id}/rules/{rule_id}",
+        "put-rule",
+    ),
+    r(
+        "GET",
+        "/networks/{network_id}/connections/{program_id}/rules",
+        "list-rules",
+    ),
+    r("POST", "/networks/{network_id}/events", "post-event"),
+    r(
+        "GET",
+        "/networks/{network_id}/events/{event_id}",
+        "get-event",
+    ),
+    r(
+        "GET",
+        "/networks/{network_id}/users/{user}/rewards",
+        "get-user-rewards",
+    ),
     public(
         "POST",
         "/api/v0/get-referral-info-for-user",
@@ -139,10 +160,11 @@ pub const ROUTES: [Route; 24] = [
     ),
 ];
 
-/// Functions fed by the table's stream: (function, PK prefix of the items it is fed).
-pub const STREAM_FUNCTIONS: [(&str, Prefix); 2] = [
-    ("aggregate-counts", Prefix::Down),
-    ("move-worker", Prefix::Job),
+/// Functions fed by the table's stream: (function, PK prefixes of the items it is fed).
+pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 3] = [
+    ("aggregate-counts", &[Prefix::Down]),
+    ("move-worker", &[Prefix::Job]),
+    ("derive-rewards", &[Prefix::Mem, Prefix::Evt, Prefix::URwd]),
 ];
 
 /// How the stream's event source mappings deliver, in the template and in the local poller.

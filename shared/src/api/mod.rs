@@ -3,14 +3,21 @@
 pub mod add_connection;
 pub mod aggregate_counts;
 pub mod change_referrer;
+pub mod derive_rewards;
 pub mod deso;
 pub mod get_connection_codes;
+pub mod get_event;
 pub mod get_job;
 pub mod get_user_connections;
+pub mod get_user_rewards;
 pub mod list_programs;
+pub mod list_rules;
 pub mod move_worker;
+pub mod post_event;
+pub mod put_rule;
 pub mod remove_referrer;
 pub mod repair;
+mod rewards_json;
 pub mod upsert_program;
 pub mod user_status;
 
@@ -70,6 +77,12 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "admin-update-referral-hash" => deso::admin_update_referral_hash::HANDLER,
         "admin-upload-referral-csv" => deso::admin_upload_referral_csv::HANDLER,
         "aggregate-counts" => aggregate_counts::HANDLER,
+        "derive-rewards" => derive_rewards::HANDLER,
+        "get-event" => get_event::HANDLER,
+        "get-user-rewards" => get_user_rewards::HANDLER,
+        "list-rules" => list_rules::HANDLER,
+        "post-event" => post_event::HANDLER,
+        "put-rule" => put_rule::HANDLER,
         "change-referrer" => change_referrer::HANDLER,
         "get-connection-codes" => get_connection_codes::HANDLER,
         "get-job" => get_job::HANDLER,

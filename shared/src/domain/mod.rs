@@ -10,6 +10,7 @@ pub mod ids;
 pub mod link;
 pub mod program;
 pub mod referral_csv;
+pub mod reward;
 pub mod shards;
 pub mod user;
 

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod metrics;
 pub mod programs;
 pub mod repair;
+pub mod rewards;
 pub mod schema;
 pub mod shards;
 pub mod table;

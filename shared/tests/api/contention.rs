@@ -207,16 +207,24 @@ async fn a_public_route_gives_up_after_its_short_budget() {
     let proxy = app.proxy.clone().expect("a proxy");
     proxy.proxy.set_hold(1500);
     let body = as_user(0x51, json!({"ReferralHashBase58": code}));
-    let first = app.deso("jumio-begin", body.clone());
-    let second = async {
+    // An update of the hash holds its code item and every shard, which the begin counts on.
+    let update = app.deso(
+        "admin/update-referral-hash",
+        crate::harness::as_admin(
+            crate::harness::SUPER_ADMIN,
+            json!({"ReferralHashBase58": code, "RefereeAmountUSDCents": 100, "ReferrerAmountUSDCents": 50,
+                   "MaxReferrals": 0, "RequiresJumio": true, "IsActive": true}),
+        ),
+    );
+    let begin = async {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         app.deso("jumio-begin", body.clone()).await
     };
-    let ((s1, v1), (s2, v2)) = tokio::join!(first, second);
+    let ((s1, v1), (s2, v2)) = tokio::join!(update, begin);
     assert_eq!(s1, 200, "{v1}");
-    // With a budget that outlasted the hold, the retry would find the first begin and answer
-    // 200; the 503 is the short budget running out while the item is held. (Not timed: a
-    // duration measured on a loaded machine says nothing.)
+    // With a budget that outlasted the hold, the retry would count the begin after the update
+    // and answer 200; the 503 is the short budget running out while the shards are held.
+    // (Not timed: a duration measured on a loaded machine says nothing.)
     assert_eq!(s2, 503, "{v2}");
     proxy.proxy.set_hold(HOLD_MS);
     let (s, v) = app.deso("jumio-begin", body).await;

@@ -426,6 +426,19 @@ impl App {
         panic!("job {id} did not end within a minute");
     }
 
+    /// Delivers stream `records` to consumer `function` as its mapping would; all must apply.
+    pub async fn stream_to(&self, function: &'static str, records: Vec<Value>) {
+        let Some(shared::lambda::Handler::Stream(handler)) = shared::api::handler_of(function)
+        else {
+            panic!("{function} is no stream consumer");
+        };
+        let ev = crate::stream::event(json!({ "Records": records }));
+        let out = crate::policy::as_function(function, handler(self.state, ev))
+            .await
+            .expect("the batch applies");
+        assert!(out.batch_item_failures.is_empty(), "{function}: failures");
+    }
+
     /// Waits until the counts include everything written so far.
     pub async fn settle(&self) {
         crate::stream::settle().await

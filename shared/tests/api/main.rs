@@ -18,6 +18,7 @@ mod deso_frontend;
 mod deso_hashes;
 mod deso_input;
 mod programs;
+mod rewards;
 mod robustness;
 mod security;
 mod self_healing;

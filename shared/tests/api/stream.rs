@@ -78,7 +78,7 @@ fn now_ns() -> u64 {
     shared::clock::now().ns
 }
 
-fn event<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> LambdaEvent<T> {
+pub fn event<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> LambdaEvent<T> {
     LambdaEvent::new(
         serde_json::from_value(v).expect("a stream event"),
         Context::default(),
@@ -164,7 +164,7 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
         quiet = 0;
         for d in batch {
             let records = d.event["Records"].as_array().cloned().unwrap_or_default();
-            if d.function == "aggregate-counts" {
+            if d.function == "aggregate-counts" || d.function == "derive-rewards" {
                 deliver_to(state, &destination, d.function, mapping(), records).await;
             } else {
                 let records = without_manual(json!({ "Records": records }));

@@ -241,7 +241,7 @@ impl Poller {
                     .iter()
                     .filter(|(pk, _)| {
                         pk.as_deref()
-                            .is_some_and(|pk| pk.starts_with(prefix.as_str()))
+                            .is_some_and(|pk| prefix.iter().any(|p| pk.starts_with(p.as_str())))
                     })
                     .map(|(_, v)| v.clone())
                     .collect();

@@ -2,7 +2,6 @@
 //! each (side by side: one round trip) and merges them in (level, connection time) order.
 
 use crate::clock;
-use crate::domain::shards::EDGE_SHARDS;
 use crate::domain::{Level, NetworkId, ProgramId, UserId};
 use crate::store::table::SortKey;
 use crate::store::{items, keys, Store, StoreError};
@@ -48,8 +47,7 @@ impl EdgeRow {
     }
 }
 
-/// Where a read stopped in each shard: `None` not started, `Some("")` exhausted.
-pub type ShardCursor = Vec<Option<String>>;
+pub use crate::store::table::ShardCursor;
 
 pub struct DownlinePage {
     pub edges: Vec<EdgeRow>,
@@ -98,57 +96,21 @@ impl Store {
         limit: usize,
         cursor: Option<ShardCursor>,
     ) -> Result<DownlinePage, StoreError> {
-        let cursor = cursor.unwrap_or_else(|| vec![None; EDGE_SHARDS]);
-        let reads = (0..EDGE_SHARDS).map(|s| {
-            let at = cursor.get(s).cloned().flatten();
-            async move {
-                match at.as_deref() {
-                    // exhausted
-                    Some("") => Ok((Vec::new(), None, true)),
-                    _ => {
-                        let (rows, last) = self
-                            .edge_page(
-                                net,
-                                prog,
-                                (ancestor, s),
-                                levels,
-                                (at, Some(limit as i32 + 1)),
-                            )
-                            .await?;
-                        let done = last.is_none() && rows.len() <= limit;
-                        Ok::<_, StoreError>((rows, last, done))
-                    }
-                }
-            }
-        });
-        let pages = futures::future::try_join_all(reads).await?;
-        let mut merged: Vec<(usize, EdgeRow)> = pages
-            .iter()
-            .enumerate()
-            .flat_map(|(s, (rows, _, _))| rows.iter().cloned().map(move |r| (s, r)))
-            .collect();
-        merged.sort_by(|a, b| a.1.sk.cmp(&b.1.sk));
-        let more = merged.len() > limit || pages.iter().any(|(_, _, done)| !done);
-        merged.truncate(limit);
-        let mut next = cursor.clone();
-        next.resize(EDGE_SHARDS, None);
-        for (s, (_, _, done)) in pages.iter().enumerate() {
-            let taken = merged.iter().rfind(|(x, _)| *x == s);
-            let all_taken = merged.iter().filter(|(x, _)| *x == s).count() == pages[s].0.len();
-            next[s] = match taken {
-                _ if *done && all_taken => Some(String::new()),
-                Some((_, row)) => Some(row.sk.clone()),
-                None => next[s].clone(),
-            };
-        }
+        let parts = keys::downline_partitions(net, prog, ancestor);
+        let page = self
+            .merged_page(&parts, &levels.sort_key(), limit, cursor)
+            .await?;
         Ok(DownlinePage {
-            edges: merged.into_iter().map(|(_, r)| r).collect(),
-            next: more.then_some(next),
+            edges: page
+                .rows
+                .iter()
+                .map(|(_, item)| edge_row(item))
+                .collect::<Result<_, _>>()?,
+            next: page.next,
         })
     }
 }
 
-/// What GET User Connections reads before its downline page: one BatchGetItem.
 pub struct MemberHead {
     pub auth: Result<(), crate::store::api_keys::AuthFailure>,
     pub program: Option<crate::domain::Program>,

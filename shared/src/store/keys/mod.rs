@@ -26,6 +26,12 @@
 //! | ledger entry | `LEDGER#<net>#<beneficiary>#<s>` | `<ns:020>#<referee>#<role>` |
 //! | stream batch given up | `STREAMFAIL#<function>` | `<ms:013>#<first sequence number>` |
 //! | repair progress | `REPAIR#state` | `REPAIR` |
+//! | program rule | `NET#<net>` | `RULE#<prog>#<rule>` |
+//! | event | `EVT#<net>#<event_id>` | `EVT` |
+//! | reward | `RWD#<net>#<reward_id>` | `RWD` |
+//! | a beneficiary's copy of a reward | `URWD#<net>#<user>#<s>` | `<newest-first ns:020>#<reward_id>` |
+//! | balance shard | `BAL#<net>#<user>#<c>` | `BAL` |
+//! | rewarded events of a referee under a rule | `RCNT#<net>#<prog>#<rule>#<referee>` | `RCNT` |
 //!
 //! A membership whose placement changed carries GSI2 keys `CHG#<hour>#<k>` /
 //! `<ms:013>#<net>#<prog>#<user>`: what the repair rereads.
@@ -324,6 +330,71 @@ pub fn ledger(net: &NetworkId, beneficiary: &UserId, ns: u64, referee: &UserId, 
 
 pub fn ledger_partition(net: &NetworkId, beneficiary: &UserId, shard: usize) -> String {
     format!("{}{net}#{beneficiary}#{shard}", Prefix::Ledger)
+}
+
+pub const RULE_PREFIX: &str = "RULE#";
+
+pub fn rule(net: &NetworkId, prog: &ProgramId, rule_id: &ProgramId) -> Key {
+    (
+        format!("{}{net}", Prefix::Net),
+        format!("{RULE_PREFIX}{prog}#{rule_id}"),
+    )
+}
+
+/// The sort-key prefix of a program's rules in the network's partition.
+pub fn rules_prefix(prog: &ProgramId) -> String {
+    format!("{RULE_PREFIX}{prog}#")
+}
+
+pub fn event(net: &NetworkId, event_id: &str) -> Key {
+    (format!("{}{net}#{event_id}", Prefix::Evt), "EVT".into())
+}
+
+pub fn reward(net: &NetworkId, reward_id: &str) -> Key {
+    (format!("{}{net}#{reward_id}", Prefix::Rwd), "RWD".into())
+}
+
+/// A beneficiary's copy of a reward, spread by its referee, newest first in each partition.
+pub fn user_reward(
+    net: &NetworkId,
+    user: &UserId,
+    referee: &UserId,
+    created_ns: u64,
+    reward_id: &str,
+) -> Key {
+    (
+        user_rewards_partition(net, user, member_shard(referee)),
+        format!("{:020}#{reward_id}", u64::MAX - created_ns),
+    )
+}
+
+pub fn user_rewards_partition(net: &NetworkId, user: &UserId, shard: usize) -> String {
+    format!("{}{net}#{user}#{shard}", Prefix::URwd)
+}
+
+pub fn user_rewards_partitions(net: &NetworkId, user: &UserId) -> Vec<String> {
+    (0..EDGE_SHARDS)
+        .map(|s| user_rewards_partition(net, user, s))
+        .collect()
+}
+
+pub fn balance(net: &NetworkId, user: &UserId, shard: usize) -> Key {
+    (format!("{}{net}#{user}#{shard}", Prefix::Bal), "BAL".into())
+}
+
+pub fn referee_rewards(net: &NetworkId, prog: &ProgramId, rule_id: &str, referee: &UserId) -> Key {
+    (
+        format!("{}{net}#{prog}#{rule_id}#{referee}", Prefix::RCnt),
+        "RCNT".into(),
+    )
+}
+
+/// (network, program, rest) of a membership's partition key: ids never hold '#', users may.
+pub fn parse_membership_pk(pk: &str) -> Option<(&str, &str, &str)> {
+    let rest = Prefix::Mem.strip(pk)?;
+    let (net, rest) = rest.split_once('#')?;
+    let (prog, user) = rest.split_once('#')?;
+    Some((net, prog, user))
 }
 
 #[cfg(test)]

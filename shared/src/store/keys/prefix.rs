@@ -26,10 +26,15 @@ pub enum Prefix {
     Ledger,
     StreamFail,
     Repair,
+    Evt,
+    Rwd,
+    URwd,
+    Bal,
+    RCnt,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 22] = [
+    pub const ALL: [Prefix; 27] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -52,6 +57,11 @@ impl Prefix {
         Prefix::Ledger,
         Prefix::StreamFail,
         Prefix::Repair,
+        Prefix::Evt,
+        Prefix::Rwd,
+        Prefix::URwd,
+        Prefix::Bal,
+        Prefix::RCnt,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -78,6 +88,11 @@ impl Prefix {
             Prefix::Ledger => "LEDGER#",
             Prefix::StreamFail => "STREAMFAIL#",
             Prefix::Repair => "REPAIR#",
+            Prefix::Evt => "EVT#",
+            Prefix::Rwd => "RWD#",
+            Prefix::URwd => "URWD#",
+            Prefix::Bal => "BAL#",
+            Prefix::RCnt => "RCNT#",
         }
     }
 

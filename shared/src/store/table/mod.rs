@@ -1,8 +1,11 @@
 //! Table operations every store module shares: expression placeholders and key helpers here,
 //! reads and queries in `read`, transactions and their item builders in `write`.
 
+mod merged;
 mod read;
 mod write;
+
+pub use merged::{MergedPage, ShardCursor};
 
 use std::collections::{HashMap, HashSet};
 
