@@ -11,7 +11,11 @@
     upserts never touch it;
   - a cursor is valid only as the server issued it, so positive cases carry none;
   - half of the DeSo bodies are signed: the key fields become the demo super admin's (admin
-    routes) or user b2's (user routes), with a JWT that fuzz.sh minted just before the run.
+    routes) or user b2's (user routes), with a JWT that fuzz.sh minted just before the run;
+  - a rule's levels are distinct (a rule between items no schema states), a rule is created
+    with its `event` and `levels` (required on create only), and in the demo network it goes
+    to `default`, whose max_levels (10) every schema-valid level meets;
+  - half of the events in the demo network are bob's, a user it knows.
 """
 
 import atexit
@@ -29,6 +33,7 @@ MAINNET_PREFIX = bytes([0xCD, 0x14, 0x00])
 DEMO_NETWORK = "demo"
 DEFAULT_PROGRAM = "default"
 DEMO_HASH = "ReFnetD1"
+RULE_PUT = "PUT /networks/{network_id}/connections/{program_id}/rules/{rule_id}"
 ADMIN = json.loads(os.environ.get("FUZZ_ADMIN", "{}"))
 USER = json.loads(os.environ.get("FUZZ_USER", "{}"))
 USER_ROUTES = ("/api/v0/get-referral-info-for-user", "/api/v0/jumio-begin")
@@ -114,6 +119,23 @@ def _steer(case):
             path["program_id"] = DEFAULT_PROGRAM
     if case.operation.label == "GET /networks/{network_id}/connections/{program_id}/users/{user}":
         path["program_id"] = DEFAULT_PROGRAM
+    if case.operation.label == RULE_PUT:
+        if path.get("network_id") == DEMO_NETWORK:
+            path["program_id"] = DEFAULT_PROGRAM
+        rule = case.body.get("rule") if isinstance(case.body, dict) else None
+        if isinstance(rule, dict):
+            rule.setdefault("event", "fuzz")
+            if not rule.get("levels"):
+                rule["levels"] = [{"level": 1, "amount_usd_cents": 1}]
+            seen, levels = set(), []
+            for level in rule["levels"]:
+                if level.get("level") not in seen:
+                    seen.add(level.get("level"))
+                    levels.append(level)
+            rule["levels"] = levels
+    if case.operation.label == "POST /networks/{network_id}/events" and isinstance(case.body, dict):
+        if path.get("network_id") == DEMO_NETWORK and _pick(case, "user"):
+            case.body["user"] = "bob@example.com"
     if case.query:
         case.query.pop("cursor", None)
     body = case.body

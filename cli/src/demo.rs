@@ -15,6 +15,7 @@ use shared::domain::{
 use shared::store::api_keys::KeyProbe;
 use shared::store::graph::link::LinkRequest;
 use shared::store::jobs::{JobItem, JobStatus, Phase};
+use shared::store::rewards::payouts::PayoutItem;
 use shared::{auth, clock};
 
 use crate::{err, state, USAGE};
@@ -30,6 +31,7 @@ pub const CREDITED_SEED: u8 = 0xc3;
 const SEEDS: [u8; 3] = [ADMIN_SEED, USER_SEED, CREDITED_SEED];
 const DEMO_CODE: &str = "ReFnetD1";
 const DEMO_JOB: &str = "DemoJob1111111111";
+const DEMO_PAYOUT: &str = "DemoPayout111111";
 /// Fresh event JWTs live as long as a DeSo session token (`sign::session_jwt`): within the
 /// admin routes' cap.
 const EVENT_JWT_TTL_SECS: u64 = 30 * 60;
@@ -101,12 +103,33 @@ pub async fn seed() -> Result<(), String> {
         .put_rule(&net, &prog, &rule_id, &probe, &rule, &now.rfc3339)
         .await
         .map_err(err)?;
-    let order: EventIn = serde_json::from_value(serde_json::json!({
-        "event_id": "demo-order-1", "user": "bob@example.com", "event": "purchase", "amount_usd_cents": 5000,
-    }))
-    .map_err(err)?;
+    // Three purchases, their rewards written at once (the consumer would, seconds later): one
+    // to approve, one to void, one to reverse; and a finished payout to read.
+    for (id, amount) in [
+        ("demo-order-1", 5000),
+        ("demo-order-2", 2000),
+        ("demo-refund-1", 1000),
+    ] {
+        let order: EventIn = serde_json::from_value(serde_json::json!({
+            "event_id": id, "user": "bob@example.com", "event": "purchase", "amount_usd_cents": amount,
+        }))
+        .map_err(err)?;
+        store
+            .accept_event(&net, &probe, &bob, &order.validate().map_err(err)?)
+            .await
+            .map_err(err)?;
+        if let Some((ev, _)) = store
+            .get_event(&net, &probe, id)
+            .await
+            .map_err(err)?
+            .ok()
+            .flatten()
+        {
+            store.settle_event(&ev).await.map_err(err)?;
+        }
+    }
     store
-        .accept_event(&net, &probe, &bob, &order.validate().map_err(err)?)
+        .put_payout(&demo_payout(&net, &now))
         .await
         .map_err(err)?;
 
@@ -146,6 +169,27 @@ pub async fn seed() -> Result<(), String> {
     println!("demo network 'demo', program 'default', referral hash {DEMO_CODE}, job {DEMO_JOB}");
     println!("demo API key: {key}");
     Ok(())
+}
+
+/// A finished payout, so that `events/get-payout.json` has one to read.
+fn demo_payout(net: &NetworkId, now: &clock::Now) -> PayoutItem {
+    PayoutItem {
+        network_id: net.as_str().to_owned(),
+        payout_id: DEMO_PAYOUT.into(),
+        status: "done".into(),
+        program_id: Some("default".into()),
+        min_amount_usd_cents: 1,
+        cutoff_ns: now.ns,
+        created_at: now.rfc3339.clone(),
+        programs: vec!["default".into()],
+        phase: "finish".into(),
+        prog_idx: 0,
+        shard: 0,
+        after: None,
+        step: 0,
+        users: 0,
+        total_usd_cents: 0,
+    }
 }
 
 /// A finished move, so that `events/get-job.json` has a job to read.

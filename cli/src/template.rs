@@ -62,6 +62,7 @@ fn route_function(out: &mut String, r: &Route) {
 fn stream_function(out: &mut String, function: &str, prefixes: &[shared::store::keys::Prefix]) {
     let (what, batch, timeout) = match function {
         "aggregate-counts" => ("Counts downline edges from the table's stream", 100, 60),
+        "payout-worker" => ("Carries out payouts, fed by the table's stream", 10, 900),
         "derive-rewards" => (
             "Derives signup events, rewards and balances from the table's stream",
             100,

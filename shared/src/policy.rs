@@ -218,12 +218,34 @@ pub fn access(function: &str) -> Option<Access> {
         "post-event" => a(&[BatchGetItem, PutItem], &[Key, User], &[Evt], &[]),
         "get-event" => a(&[BatchGetItem], &[Key, Evt, Rwd], &[], &[]),
         "get-user-rewards" => a(&[BatchGetItem, Query], &[Key, Bal, URwd], &[], &[]),
+        "reverse-event" => a(&[BatchGetItem, GetItem, UpdateItem], &[Key], &[Evt], &[]),
+        "list-program-rewards" => a(&[BatchGetItem, Query], &[Key, Net, PRwd], &[], &[]),
+        "approve-reward" | "void-reward" => {
+            a(&[BatchGetItem, UpdateItem], &[Key], &[Rwd, URwd, PRwd], &[])
+        }
+        "create-payout" => a(&[BatchGetItem, Query, PutItem], &[Key, Net], &[Pay], &[]),
+        "get-payout" => a(&[BatchGetItem], &[Key, Pay], &[], &[]),
+        "list-payout-lines" => a(&[BatchGetItem, Query], &[Key, Pay, PayLine], &[], &[]),
+        // The unpaid index in; rewards paid, lines summed, the checkpoint and the lock out.
+        "payout-worker" => a(
+            &[
+                GetItem,
+                BatchGetItem,
+                Query,
+                PutItem,
+                UpdateItem,
+                DeleteItem,
+            ],
+            &[],
+            &[Pay, PayLine, Rwd, URwd, PRwd],
+            &[IndexPrefix::Unpaid],
+        ),
         // Rules, programs, memberships and profiles in; signup events, rewards, their copies,
         // the counts per referee and the balances out.
         "derive-rewards" => a(
             &[GetItem, BatchGetItem, Query, PutItem, UpdateItem],
             &[Net, Mem, User],
-            &[Evt, Rwd, URwd, RCnt, Bal],
+            &[Evt, Rwd, URwd, PRwd, RCnt, Bal],
             &[],
         ),
         // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, fixes

@@ -32,7 +32,7 @@ const fn public(method: &'static str, path: &'static str, function: &'static str
     }
 }
 
-pub const ROUTES: [Route; 29] = [
+pub const ROUTES: [Route; 36] = [
     r("GET", "/networks/{network_id}/connections", "list-programs"),
     r(
         "PUT",
@@ -86,6 +86,37 @@ pub const ROUTES: [Route; 29] = [
         "GET",
         "/networks/{network_id}/users/{user}/rewards",
         "get-user-rewards",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/events/{event_id}/reverse",
+        "reverse-event",
+    ),
+    r(
+        "GET",
+        "/networks/{network_id}/connections/{program_id}/rewards",
+        "list-program-rewards",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/rewards/{reward_id}/approve",
+        "approve-reward",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/rewards/{reward_id}/void",
+        "void-reward",
+    ),
+    r("POST", "/networks/{network_id}/payouts", "create-payout"),
+    r(
+        "GET",
+        "/networks/{network_id}/payouts/{payout_id}",
+        "get-payout",
+    ),
+    r(
+        "GET",
+        "/networks/{network_id}/payouts/{payout_id}/lines",
+        "list-payout-lines",
     ),
     public(
         "POST",
@@ -161,10 +192,11 @@ pub const ROUTES: [Route; 29] = [
 ];
 
 /// Functions fed by the table's stream: (function, PK prefixes of the items it is fed).
-pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 3] = [
+pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 4] = [
     ("aggregate-counts", &[Prefix::Down]),
     ("move-worker", &[Prefix::Job]),
     ("derive-rewards", &[Prefix::Mem, Prefix::Evt, Prefix::URwd]),
+    ("payout-worker", &[Prefix::Pay]),
 ];
 
 /// How the stream's event source mappings deliver, in the template and in the local poller.

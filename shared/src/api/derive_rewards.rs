@@ -1,7 +1,8 @@
 //! The rewards consumer, fed by the table's stream on memberships, events and reward copies:
 //! - a membership that got its first referrer records the user's `signup` event;
-//! - a new event earns its rewards and is marked settled;
-//! - new reward copies are merged into their beneficiaries' balances, once per batch.
+//! - a new event earns its rewards and is marked settled; a reversed one, once settled, has
+//!   its rewards voided or clawed back;
+//! - reward copies, new or changed, move their amounts between balance buckets, per batch.
 //!
 //! Each is idempotent (`store::rewards`), so a batch retried, split or delivered twice ends
 //! the same. It answers the records it could not apply, and the mapping retries them.
@@ -14,7 +15,7 @@ use lambda_http::{Error, LambdaEvent};
 use crate::domain::{NetworkId, ProgramId};
 use crate::store::graph::MembershipItem;
 use crate::store::keys::{self, Prefix};
-use crate::store::rewards::balance::NewReward;
+use crate::store::rewards::balance::RewardState;
 use crate::store::rewards::{EventItem, RewardItem};
 use crate::store::StoreError;
 use crate::AppState;
@@ -38,7 +39,8 @@ fn image<T: serde::de::DeserializeOwned>(img: &serde_dynamo::Item) -> Result<T, 
 enum Work {
     Signup(NetworkId, ProgramId, Box<MembershipItem>),
     Settle(Box<EventItem>),
-    Balance(Box<NewReward>),
+    Reverse(Box<EventItem>),
+    Balance(Box<RewardState>),
     Nothing,
 }
 
@@ -67,11 +69,28 @@ fn work_of(r: &EventRecord) -> Result<Work, StoreError> {
                 Box::new(new),
             ))
         }
-        Some(Prefix::Evt) if fresh => Ok(Work::Settle(Box::new(image(&r.change.new_image)?))),
-        Some(Prefix::URwd) if fresh => Ok(Work::Balance(Box::new(NewReward {
-            copy: (pk, sk),
-            reward: image::<RewardItem>(&r.change.new_image)?,
-        }))),
+        Some(Prefix::Evt) => {
+            let ev: EventItem = image(&r.change.new_image)?;
+            if fresh {
+                Ok(Work::Settle(Box::new(ev)))
+            } else if ev.reversed_at.is_some() && ev.settled && !ev.reversal_done {
+                Ok(Work::Reverse(Box::new(ev)))
+            } else {
+                Ok(Work::Nothing)
+            }
+        }
+        Some(Prefix::URwd) => {
+            let img = &r.change.new_image;
+            let bal = match img.get("bal") {
+                Some(serde_dynamo::AttributeValue::S(b)) => Some(b.clone()),
+                _ => None,
+            };
+            Ok(Work::Balance(Box::new(RewardState {
+                copy: (pk, sk),
+                reward: image::<RewardItem>(img)?,
+                bal,
+            })))
+        }
         _ => Ok(Work::Nothing),
     }
 }
@@ -116,6 +135,7 @@ pub async fn handle(
             let done = match work {
                 Work::Signup(net, prog, m) => store.record_signup(&net, &prog, &m).await,
                 Work::Settle(ev) => store.settle_event(&ev).await,
+                Work::Reverse(ev) => store.carry_out_reversal(&ev).await,
                 Work::Balance(_) | Work::Nothing => Ok(()),
             };
             (i, done)
@@ -131,7 +151,7 @@ pub async fn handle(
         }
     }
     if !balance.is_empty() {
-        if let Err(e) = store.apply_new_rewards(&balance, &first.event_id).await {
+        if let Err(e) = store.apply_reward_states(&balance, &first.event_id).await {
             tracing::error!(error = %crate::http::error_chain(&e), "balances not applied; their records come again");
             failed.extend(balance_seqs);
         }

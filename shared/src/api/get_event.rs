@@ -20,16 +20,22 @@ pub(crate) fn event_not_found() -> ApiError {
     ApiError::not_found("event_not_found", "no such event in this network")
 }
 
-async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
-    let probe = auth::probe(&req)?;
-    let net = network(&req, PATH)?;
-    let id = path_param(&req, PATH, "event_id")?;
+/// The `{event_id}` path parameter.
+pub(crate) fn event_id_param(req: &Request, path: &str) -> Result<String, ApiError> {
+    let id = path_param(req, path, "event_id")?;
     if !valid_event_id(&id) {
         return Err(ApiError::bad_request(
             "invalid_event_id",
             "event_id must be 1 to 400 printable ASCII characters without spaces",
         ));
     }
+    Ok(id)
+}
+
+async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    let probe = auth::probe(&req)?;
+    let net = network(&req, PATH)?;
+    let id = event_id_param(&req, PATH)?;
     let (event, rewards) = state
         .store
         .get_event(&net, &probe, &id)

@@ -20,9 +20,23 @@ const PATH: &str = crate::routes::path_of("get-user-rewards");
 
 crate::api::endpoint!(serve, retry_budget);
 
-fn positions(text: &str) -> Option<ShardCursor> {
+pub(crate) fn positions(text: &str) -> Option<ShardCursor> {
     let v: ShardCursor = serde_json::from_str(text).ok()?;
     (v.len() == EDGE_SHARDS).then_some(v)
+}
+
+/// `?status=`, one of the reward statuses.
+pub(crate) fn status_filter(req: &Request) -> Result<Option<RewardStatus>, ApiError> {
+    query_param(req, "status")
+        .map(|s| {
+            RewardStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_status",
+                    "status must be pending, approved, paid or voided",
+                )
+            })
+        })
+        .transpose()
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
@@ -37,16 +51,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             })
         })
         .transpose()?;
-    let status = query_param(&req, "status")
-        .map(|s| {
-            RewardStatus::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_status",
-                    "status must be pending, approved, paid or voided",
-                )
-            })
-        })
-        .transpose()?;
+    let status = status_filter(&req)?;
     let scope = format!("rewards|{net}|{user}");
     let cursor = query_param(&req, "cursor")
         .map(|c| decode_cursor(&scope, c, |k| positions(k).is_some()))

@@ -2,24 +2,34 @@
 
 pub mod add_connection;
 pub mod aggregate_counts;
+pub mod approve_reward;
 pub mod change_referrer;
+pub mod create_payout;
 pub mod derive_rewards;
 pub mod deso;
 pub mod get_connection_codes;
 pub mod get_event;
 pub mod get_job;
+pub mod get_payout;
 pub mod get_user_connections;
 pub mod get_user_rewards;
+pub mod list_payout_lines;
+pub mod list_program_rewards;
 pub mod list_programs;
 pub mod list_rules;
 pub mod move_worker;
+pub mod payout_worker;
+mod payouts_json;
 pub mod post_event;
 pub mod put_rule;
 pub mod remove_referrer;
 pub mod repair;
+pub mod reverse_event;
+mod reward_status;
 mod rewards_json;
 pub mod upsert_program;
 pub mod user_status;
+pub mod void_reward;
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
@@ -55,6 +65,14 @@ pub(crate) use endpoint;
 pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
     Some(match function {
         "add-connection" => add_connection::HANDLER,
+        "approve-reward" => approve_reward::HANDLER,
+        "create-payout" => create_payout::HANDLER,
+        "get-payout" => get_payout::HANDLER,
+        "list-payout-lines" => list_payout_lines::HANDLER,
+        "list-program-rewards" => list_program_rewards::HANDLER,
+        "payout-worker" => payout_worker::HANDLER,
+        "reverse-event" => reverse_event::HANDLER,
+        "void-reward" => void_reward::HANDLER,
         "admin-create-referral-hash" => deso::admin_create_referral_hash::HANDLER,
         "admin-download-referral-csv" => deso::admin_download_referral_csv::HANDLER,
         "admin-get-all-country-level-sign-up-bonuses" => {

@@ -18,7 +18,7 @@ pub(crate) fn event_json(e: &EventItem) -> Value {
         "amount_usd_cents": e.amount_usd_cents,
         "metadata": serde_json::from_str::<Value>(&e.metadata).unwrap_or_else(|_| json!({})),
         "accepted_at": e.accepted_at,
-        "settled": e.settled,
+        "settled": e.settled(),
     });
     if let Some(at) = &e.reversed_at {
         v["reversed_at"] = json!(at);

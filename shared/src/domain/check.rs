@@ -64,6 +64,8 @@ pub struct Facts {
     /// Raised fences: (network, program, root, job), and the jobs that are running.
     pub fences: Vec<(String, String, String, String)>,
     pub running_jobs: BTreeSet<(String, String)>,
+    /// Rewards, their copies, balances and payout lines (`reward_check`).
+    pub rewards: super::reward_check::RewardFacts,
 }
 
 /// What the check found.
@@ -309,6 +311,7 @@ pub fn check(facts: &Facts) -> Report {
         }
     }
     check_codes(facts, &mut report);
+    super::reward_check::check_rewards(&facts.rewards, &mut report);
     report
 }
 

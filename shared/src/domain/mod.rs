@@ -11,6 +11,7 @@ pub mod link;
 pub mod program;
 pub mod referral_csv;
 pub mod reward;
+pub mod reward_check;
 pub mod shards;
 pub mod user;
 

@@ -301,6 +301,12 @@ pub fn reward_id(net: &str, event_id: &str, program: &str, rule: &str, level: u8
     format!("rw_{}", bs58::encode(&d[..16]).into_string())
 }
 
+/// The id of the clawback of a paid reward: one per reward, whatever reversals repeat.
+pub fn clawback_id(reward_id: &str) -> String {
+    let d = Sha256::digest(format!("clawback\n{reward_id}").as_bytes());
+    format!("rw_{}", bs58::encode(&d[..16]).into_string())
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RewardStatus {
@@ -349,6 +355,15 @@ pub fn approvable_ns(created_ns: u64, hold_days: u64) -> u64 {
 /// The hour number (since the epoch) of an instant in ns.
 pub fn hour_of(ns: u64) -> u64 {
     ns / HOUR_NS
+}
+
+/// The balance bucket a reward's amount is counted in: its status, or for a pending one the
+/// hour it becomes approved (`p<hour>`).
+pub fn bucket(status: RewardStatus, approvable_ns: u64) -> String {
+    match status {
+        RewardStatus::Pending => format!("p{}", hour_of(approvable_ns)),
+        s => s.as_str().to_owned(),
+    }
 }
 
 /// A stored status as the list shows it at `now_ns`: a pending reward past its hold is approved.
@@ -505,6 +520,19 @@ mod tests {
         ] {
             assert!(ev(bad.clone()).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_sample_events_name_the_demo_s_rewards() {
+        // events/approve-reward.json and events/void-reward.json
+        assert_eq!(
+            reward_id("demo", "demo-order-1", "default", "purchase-l1", 1),
+            "rw_DER5jhCLUdvfjumFuKRD1f"
+        );
+        assert_eq!(
+            reward_id("demo", "demo-order-2", "default", "purchase-l1", 1),
+            "rw_QSwLGPhq5hwtB22AfkiKXY"
+        );
     }
 
     #[test]

@@ -10,9 +10,12 @@ use super::graph::fence::FenceItem;
 use super::graph::MembershipItem;
 use super::jobs::{JobItem, JobStatus};
 use super::keys::Prefix;
+use super::rewards::payouts::LineItem;
+use super::rewards::RewardItem;
 use super::{classify, items, keys, Item, Store, StoreError};
 use crate::domain::check::{CodeFact, CreditFact, Facts, LedgerFact, MemberFact};
 use crate::domain::deso::LedgerEntry;
+use crate::domain::reward_check::RewardFact;
 use crate::domain::shards::member_shard;
 use crate::domain::{Level, UserId};
 
@@ -156,6 +159,57 @@ impl Collector {
                         code: c.code,
                     },
                 );
+            }
+        } else if let Some(kind @ (Prefix::Rwd | Prefix::URwd | Prefix::PRwd)) = Prefix::of(&pk) {
+            let r: RewardItem = items::from_item(item.clone())?;
+            if wanted(&r.network_id) {
+                let fact = RewardFact {
+                    user: r.user.clone(),
+                    status: r.status,
+                    amount: r.amount_usd_cents,
+                    approvable_ns: r.approvable_ns,
+                    payout_id: r.payout_id.clone(),
+                    derived_id: RewardFact::derive_id(
+                        &r.network_id,
+                        &r.event_id,
+                        &r.program_id,
+                        &r.rule_id,
+                        r.level,
+                        r.reverses.as_deref(),
+                    ),
+                    bal: items::text(&item, "bal").map(str::to_owned),
+                };
+                let rf = &mut f.rewards;
+                let into = match kind {
+                    Prefix::Rwd => &mut rf.canonical,
+                    Prefix::URwd => &mut rf.user_copies,
+                    _ => &mut rf.program_copies,
+                };
+                into.insert((r.network_id, r.reward_id), fact);
+            }
+        } else if let Some(rest) = Prefix::Bal.strip(&pk) {
+            let net = rest.split('#').next().unwrap_or_default();
+            if wanted(net) {
+                let user = items::text(&item, "user").unwrap_or_default().to_owned();
+                let b = f.rewards.balances.entry((net.into(), user)).or_default();
+                for (name, _) in item.iter() {
+                    let fixed = ["approved", "paid", "voided"].contains(&name.as_str());
+                    let pending = name
+                        .strip_prefix('p')
+                        .is_some_and(|h| h.parse::<u64>().is_ok());
+                    if fixed || pending {
+                        *b.entry(name.clone()).or_default() += signed(&item, name);
+                    }
+                }
+            }
+        } else if let Some(rest) = Prefix::PayLine.strip(&pk) {
+            if let Some((net, payout)) = rest.split_once('#') {
+                if wanted(net) {
+                    let l: LineItem = items::from_item(item)?;
+                    f.rewards
+                        .lines
+                        .insert((net.into(), payout.into(), sk), (l.paid, l.rewards));
+                }
             }
         } else if let Some(rest) = Prefix::Ledger.strip(&pk) {
             let net = rest.split('#').next().unwrap_or_default();

@@ -89,6 +89,14 @@ pub fn num(item: &Item, attr: &str) -> u64 {
     }
 }
 
+/// A number attribute that may be negative; 0 when absent.
+pub fn signed(item: &Item, attr: &str) -> i64 {
+    match item.get(attr) {
+        Some(aws_sdk_dynamodb::types::AttributeValue::N(v)) => v.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// A string attribute, when present.
 pub fn text<'a>(item: &'a Item, attr: &str) -> Option<&'a str> {
     match item.get(attr) {

@@ -19,6 +19,7 @@ mod deso_hashes;
 mod deso_input;
 mod programs;
 mod rewards;
+mod rewards_lifecycle;
 mod robustness;
 mod security;
 mod self_healing;

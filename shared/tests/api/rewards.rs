@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::harness::App;
 
-async fn rule(app: &App, id: &str, body: Value) -> (u16, Value) {
+pub async fn rule(app: &App, id: &str, body: Value) -> (u16, Value) {
     app.put(
         &format!("/networks/{{net}}/connections/p/rules/{id}"),
         json!({ "rule": body }),
@@ -14,7 +14,7 @@ async fn rule(app: &App, id: &str, body: Value) -> (u16, Value) {
     .await
 }
 
-async fn event(app: &App, id: &str, user: &str, name: &str, amount: u64) -> (u16, Value) {
+pub async fn event(app: &App, id: &str, user: &str, name: &str, amount: u64) -> (u16, Value) {
     app.post(
         "/networks/{net}/events",
         json!({"event_id": id, "user": user, "event": name, "amount_usd_cents": amount}),
@@ -22,7 +22,26 @@ async fn event(app: &App, id: &str, user: &str, name: &str, amount: u64) -> (u16
     .await
 }
 
-async fn rewards(app: &App, user: &str) -> Value {
+/// A network with the chain a ← b ← c ← d, a rule paying `levels` on `purchase`, and `n`
+/// purchases of d, `o0`.., settled.
+pub async fn purchases(levels: Value, n: usize) -> App {
+    let app = App::new().await;
+    chain(&app).await;
+    let (s, v) = rule(&app, "buy", json!({"event": "purchase", "levels": levels})).await;
+    assert_eq!(s, 201, "{v}");
+    for i in 0..n {
+        assert_eq!(
+            event(&app, &format!("o{i}"), "d@x.io", "purchase", 1)
+                .await
+                .0,
+            202
+        );
+    }
+    app.settle().await;
+    app
+}
+
+pub async fn rewards(app: &App, user: &str) -> Value {
     app.settle().await;
     let (s, v) = app
         .get(&format!(
@@ -42,7 +61,7 @@ async fn get_event(app: &App, id: &str) -> Value {
 }
 
 /// a ← b ← c ← d: d's upline is c, b, a.
-async fn chain(app: &App) {
+pub async fn chain(app: &App) {
     for (u, r) in [
         ("b@x.io", "a@x.io"),
         ("c@x.io", "b@x.io"),
@@ -437,14 +456,7 @@ async fn bad_events_get_a_clear_400_and_nothing_is_written() {
 
 #[tokio::test]
 async fn a_user_s_rewards_page_through_the_cursor_newest_first() {
-    let app = App::new().await;
-    chain(&app).await;
-    rule(
-        &app,
-        "buy",
-        json!({"event": "purchase", "levels": [{"level": 1, "amount_usd_cents": 1}]}),
-    )
-    .await;
+    let app = purchases(json!([{"level": 1, "amount_usd_cents": 1}]), 0).await;
     for i in 0..7 {
         assert_eq!(
             event(&app, &format!("p{i}"), "d@x.io", "purchase", 1)

@@ -139,7 +139,7 @@ impl Store {
     }
 
     /// Keeps a move's writes under the configured rate, so signups elsewhere keep theirs.
-    async fn throttle(&self, units: f64) {
+    pub(crate) async fn throttle(&self, units: f64) {
         let rate = self.move_rate();
         if units > 0.0 && rate > 0.0 {
             tokio::time::sleep(Duration::from_secs_f64(units / rate)).await;

@@ -28,9 +28,12 @@
 //! | repair progress | `REPAIR#state` | `REPAIR` |
 //! | program rule | `NET#<net>` | `RULE#<prog>#<rule>` |
 //! | event | `EVT#<net>#<event_id>` | `EVT` |
-//! | reward | `RWD#<net>#<reward_id>` | `RWD` |
+//! | reward | `RWD#<net>#<reward_id>` | `RWD` (GSI1 while payable: `UNPAID#<net>#<prog>#<s>` / `<approvable ns:020>#<reward_id>`) |
 //! | a beneficiary's copy of a reward | `URWD#<net>#<user>#<s>` | `<newest-first ns:020>#<reward_id>` |
+//! | a program's copy of a reward (the review queue) | `PRWD#<net>#<prog>#<s>` | `<created ns:020>#<reward_id>` |
 //! | balance shard | `BAL#<net>#<user>#<c>` | `BAL` |
+//! | payout | `PAY#<net>#<payout_id>` | `PAY` (`PAY#<net>` / `RUNNING` while one runs) |
+//! | a payout's line | `PAYLINE#<net>#<payout_id>` | `<user>` |
 //! | rewarded events of a referee under a rule | `RCNT#<net>#<prog>#<rule>#<referee>` | `RCNT` |
 //!
 //! A membership whose placement changed carries GSI2 keys `CHG#<hour>#<k>` /
@@ -376,6 +379,68 @@ pub fn user_rewards_partitions(net: &NetworkId, user: &UserId) -> Vec<String> {
     (0..EDGE_SHARDS)
         .map(|s| user_rewards_partition(net, user, s))
         .collect()
+}
+
+/// A program's copy of a reward, spread by its referee, oldest first: the review queue.
+pub fn program_reward(
+    net: &NetworkId,
+    prog: &ProgramId,
+    referee: &UserId,
+    created_ns: u64,
+    reward_id: &str,
+) -> Key {
+    (
+        program_rewards_partition(net, prog, member_shard(referee)),
+        format!("{created_ns:020}#{reward_id}"),
+    )
+}
+
+pub fn program_rewards_partition(net: &NetworkId, prog: &ProgramId, shard: usize) -> String {
+    format!("{}{net}#{prog}#{shard}", Prefix::PRwd)
+}
+
+pub fn program_rewards_partitions(net: &NetworkId, prog: &ProgramId) -> Vec<String> {
+    (0..EDGE_SHARDS)
+        .map(|s| program_rewards_partition(net, prog, s))
+        .collect()
+}
+
+/// GSI1 keys of a payable reward: its program's unpaid rewards, by approvable time.
+pub fn unpaid(
+    net: &NetworkId,
+    prog: &ProgramId,
+    referee: &UserId,
+    approvable_ns: u64,
+    reward_id: &str,
+) -> (String, String) {
+    (
+        unpaid_partition(net, prog, member_shard(referee)),
+        format!("{approvable_ns:020}#{reward_id}"),
+    )
+}
+
+pub fn unpaid_partition(net: &NetworkId, prog: &ProgramId, shard: usize) -> String {
+    format!("{}{net}#{prog}#{shard}", IndexPrefix::Unpaid)
+}
+
+pub fn payout(net: &NetworkId, payout_id: &str) -> Key {
+    (format!("{}{net}#{payout_id}", Prefix::Pay), "PAY".into())
+}
+
+/// The network's running-payout lock: one payout at a time.
+pub fn payout_lock(net: &NetworkId) -> Key {
+    (format!("{}{net}", Prefix::Pay), "RUNNING".into())
+}
+
+pub fn payout_line(net: &NetworkId, payout_id: &str, user: &UserId) -> Key {
+    (
+        payout_lines_partition(net, payout_id),
+        user.as_str().to_owned(),
+    )
+}
+
+pub fn payout_lines_partition(net: &NetworkId, payout_id: &str) -> String {
+    format!("{}{net}#{payout_id}", Prefix::PayLine)
 }
 
 pub fn balance(net: &NetworkId, user: &UserId, shard: usize) -> Key {

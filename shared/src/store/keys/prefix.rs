@@ -31,10 +31,13 @@ pub enum Prefix {
     URwd,
     Bal,
     RCnt,
+    PRwd,
+    Pay,
+    PayLine,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 27] = [
+    pub const ALL: [Prefix; 30] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -62,6 +65,9 @@ impl Prefix {
         Prefix::URwd,
         Prefix::Bal,
         Prefix::RCnt,
+        Prefix::PRwd,
+        Prefix::Pay,
+        Prefix::PayLine,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -93,6 +99,9 @@ impl Prefix {
             Prefix::URwd => "URWD#",
             Prefix::Bal => "BAL#",
             Prefix::RCnt => "RCNT#",
+            Prefix::PRwd => "PRWD#",
+            Prefix::Pay => "PAY#",
+            Prefix::PayLine => "PAYLINE#",
         }
     }
 
@@ -123,13 +132,16 @@ pub enum IndexPrefix {
     RunningJobs,
     /// GSI2: memberships whose placement changed, by hour.
     Changes,
+    /// GSI1: a program's rewards in no payout and not voided, by when they become approved.
+    Unpaid,
 }
 
 impl IndexPrefix {
-    pub const ALL: [IndexPrefix; 3] = [
+    pub const ALL: [IndexPrefix; 4] = [
         IndexPrefix::UserCodes,
         IndexPrefix::RunningJobs,
         IndexPrefix::Changes,
+        IndexPrefix::Unpaid,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -137,13 +149,14 @@ impl IndexPrefix {
             IndexPrefix::UserCodes => "UCODES#",
             IndexPrefix::RunningJobs => "JOBS#",
             IndexPrefix::Changes => "CHG#",
+            IndexPrefix::Unpaid => "UNPAID#",
         }
     }
 
     /// The index whose partitions these are.
     pub const fn index(self) -> &'static str {
         match self {
-            IndexPrefix::UserCodes | IndexPrefix::RunningJobs => "GSI1",
+            IndexPrefix::UserCodes | IndexPrefix::RunningJobs | IndexPrefix::Unpaid => "GSI1",
             IndexPrefix::Changes => "GSI2",
         }
     }

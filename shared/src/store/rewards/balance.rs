@@ -1,6 +1,8 @@
 //! Balances, merged from the stream of rewards per batch, as the downline counts are: a
-//! reward's copy carries `bal` once its amount is in its beneficiary's balance, and that mark
-//! changes only in the transaction that adds the amount, so a redelivered record adds nothing.
+//! reward's copy carries `bal`, the balance bucket its amount is counted in, and that mark
+//! changes only in the transaction that moves the amount, guarded by its old value, so a
+//! redelivered or stale record moves nothing. A record whose image is stale (the mark moved
+//! since) is dropped: the write that moved the mark made a newer record of its own.
 //! The top referrer of a viral tree gets one write per batch on one of `COUNT_SHARDS` items,
 //! never one per event.
 
@@ -8,38 +10,44 @@ use std::collections::BTreeMap;
 
 use super::super::{items, keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, TxError};
 use super::RewardItem;
-use crate::domain::reward::{hour_of, Balance, RewardStatus};
+use crate::domain::reward::Balance;
 use crate::domain::shards::{spread, COUNT_SHARDS};
 use crate::domain::{NetworkId, UserId};
 
-/// A reward copy that appeared, with its key.
+/// A reward copy as a stream record shows it: its key, the reward, and its mark.
 #[derive(Clone, Debug)]
-pub struct NewReward {
+pub struct RewardState {
     pub copy: Key,
     pub reward: RewardItem,
+    pub bal: Option<String>,
+}
+
+impl RewardState {
+    /// Whether the balance must move for this record.
+    pub fn moves(&self) -> bool {
+        self.bal.as_deref() != Some(bucket(&self.reward).as_str())
+    }
 }
 
 /// The balance attribute a reward adds to: fixed statuses by name, pending by approvable hour.
 fn bucket(r: &RewardItem) -> String {
-    match r.status {
-        RewardStatus::Pending => format!("p{}", hour_of(r.approvable_ns)),
-        s => s.as_str().to_owned(),
-    }
+    crate::domain::reward::bucket(r.status, r.approvable_ns)
 }
 
 /// A transaction's rewards: their marks, then one balance update (at most 100 items).
 const PER_TX: usize = super::super::MAX_TX_ITEMS - 1;
 
 impl Store {
-    /// Adds each new reward to its beneficiary's balance once, on the shard `seed` picks.
-    pub async fn apply_new_rewards(
+    /// Moves each reward's amount into the bucket of its status, once, on the shard `seed`
+    /// picks.
+    pub async fn apply_reward_states(
         &self,
-        rewards: &[NewReward],
+        rewards: &[RewardState],
         seed: &str,
     ) -> Result<(), StoreError> {
         let shard = spread(seed, COUNT_SHARDS);
-        let mut per: BTreeMap<(String, String), Vec<&NewReward>> = BTreeMap::new();
-        for r in rewards {
+        let mut per: BTreeMap<(String, String), Vec<&RewardState>> = BTreeMap::new();
+        for r in rewards.iter().filter(|r| r.moves()) {
             per.entry((r.reward.network_id.clone(), r.reward.user.clone()))
                 .or_default()
                 .push(r);
@@ -59,14 +67,14 @@ impl Store {
         &self,
         net: &NetworkId,
         user: &UserId,
-        chunk: &[&NewReward],
+        chunk: &[&RewardState],
         shard: usize,
     ) -> Result<(), StoreError> {
         let live = std::sync::Mutex::new(chunk.to_vec());
         self.retrying(|_| {
             let live = &live;
             async move {
-                let now: Vec<&NewReward> = live.lock().map(|l| l.clone()).unwrap_or_default();
+                let now: Vec<&RewardState> = live.lock().map(|l| l.clone()).unwrap_or_default();
                 if now.is_empty() {
                     return Ok(Attempt::Done(()));
                 }
@@ -76,13 +84,19 @@ impl Store {
                 for r in &now {
                     let mut e = Expr::new();
                     let mark = e.n("bal");
-                    let update = format!("SET {mark} = {}", e.v(s(r.reward.status.as_str())));
-                    let cond = format!(
-                        "attribute_exists({}) AND attribute_not_exists({mark})",
-                        e.n(keys::PK)
-                    );
+                    let to = bucket(&r.reward);
+                    let update = format!("SET {mark} = {}", e.v(s(to.as_str())));
+                    let was = match &r.bal {
+                        Some(b) => format!("{mark} = {}", e.v(s(b.as_str()))),
+                        None => format!("attribute_not_exists({mark})"),
+                    };
+                    let cond = format!("attribute_exists({}) AND {was}", e.n(keys::PK));
                     tx.push(self.tx_update(&r.copy, &update, Some(&cond), &e)?);
-                    *sums.entry(bucket(&r.reward)).or_default() += r.reward.amount_usd_cents;
+                    let cents = r.reward.amount_usd_cents;
+                    *sums.entry(to).or_default() += cents;
+                    if let Some(from) = &r.bal {
+                        *sums.entry(from.clone()).or_default() -= cents;
+                    }
                     as_of = as_of.max(r.reward.created_ns);
                 }
                 let mut e = Expr::new();
@@ -102,12 +116,12 @@ impl Store {
                 match self.transact(tx).await {
                     Ok(()) => Ok(Attempt::Done(())),
                     Err(TxError::Cancelled(r)) => {
-                        // A marked copy is in the balance already (or gone): drop it.
+                        // A mark no longer as read: moved already, or by a newer record.
                         let done: Vec<usize> = (0..now.len())
                             .filter(|i| TxError::condition_failed(&r, *i))
                             .collect();
                         if let Ok(mut l) = live.lock() {
-                            let keep: Vec<&NewReward> = now
+                            let keep: Vec<&RewardState> = now
                                 .iter()
                                 .enumerate()
                                 .filter(|(i, _)| !done.contains(i))

@@ -42,6 +42,9 @@ pub fn gained_referrer(old: Option<&MembershipItem>, new: &MembershipItem) -> bo
     new.referrer.is_some() && old.is_none_or(|o| o.referrer.is_none())
 }
 
+/// Items a new reward writes (`writes::new_reward_items`).
+const PER_REWARD: usize = 3;
+
 /// One reward to write.
 struct Planned {
     item: RewardItem,
@@ -76,6 +79,8 @@ impl Store {
             settled: false,
             rewards: Vec::new(),
             reversed_at: None,
+            reverse_reason: None,
+            reversal_done: false,
         };
         self.put_event(net, &event).await.map(|_| ())
     }
@@ -232,21 +237,9 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let first = &planned[0].key;
         self.retrying(|_| async move {
-            let mut tx = Vec::with_capacity(planned.len() * 2 + 1);
+            let mut tx = Vec::with_capacity(planned.len() * PER_REWARD + 1);
             for p in planned {
-                let mut e = Expr::new();
-                let absent = format!("attribute_not_exists({})", e.n(keys::PK));
-                let item = items::to_item(&p.item)?;
-                tx.push(self.tx_put(
-                    items::with_key(item.clone(), &p.key),
-                    Some(&absent),
-                    &e,
-                    false,
-                )?);
-                let user = items::user_id(&p.item.user)?;
-                let copy =
-                    keys::user_reward(net, &user, referee, p.item.created_ns, &p.item.reward_id);
-                tx.push(self.tx_put(items::with_key(item, &copy), None, &Expr::new(), false)?);
+                tx.extend(self.new_reward_items(net, &p.item)?);
             }
             let capped = rule.max_rewards_per_referee > 0;
             if capped {
@@ -268,7 +261,7 @@ impl Store {
                     Ok(Attempt::Done(true))
                 }
                 Err(TxError::Cancelled(r))
-                    if capped && TxError::condition_failed(&r, planned.len() * 2) =>
+                    if capped && TxError::condition_failed(&r, planned.len() * PER_REWARD) =>
                 {
                     // The cap, or this very event counted before: its rewards tell which.
                     Ok(Attempt::Done(self.get(first).await?.is_some()))

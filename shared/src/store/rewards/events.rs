@@ -66,6 +66,8 @@ impl Store {
             settled: false,
             rewards: Vec::new(),
             reversed_at: None,
+            reverse_reason: None,
+            reversal_done: false,
         };
         match self.put_event(net, &event).await? {
             None => Ok(Accept::Accepted(event)),

@@ -35,19 +35,44 @@ impl Store {
         }
         let (balance, as_of) = balance_of(shards.iter().filter_map(|k| got.get(k)), now_ns);
         let parts = keys::user_rewards_partitions(net, user);
+        let (rewards, next) = self.rewards_page(&parts, limit, cursor).await?;
+        Ok(Ok(RewardsPage {
+            balance,
+            balance_as_of_ns: as_of,
+            rewards,
+            next,
+        }))
+    }
+}
+
+impl Store {
+    /// A page of a program's rewards, oldest first: the review queue (after the key and the
+    /// program are checked).
+    pub async fn program_rewards(
+        &self,
+        net: &crate::domain::NetworkId,
+        prog: &crate::domain::ProgramId,
+        (limit, cursor): (usize, Option<ShardCursor>),
+    ) -> Result<(Vec<RewardItem>, Option<ShardCursor>), StoreError> {
+        let parts = keys::program_rewards_partitions(net, prog);
+        self.rewards_page(&parts, limit, cursor).await
+    }
+
+    /// A page of reward copies over `parts`, in sort-key order.
+    async fn rewards_page(
+        &self,
+        parts: &[String],
+        limit: usize,
+        cursor: Option<ShardCursor>,
+    ) -> Result<(Vec<RewardItem>, Option<ShardCursor>), StoreError> {
         let page = self
-            .merged_page(&parts, &SortKey::All, limit, cursor)
+            .merged_page(parts, &SortKey::All, limit, cursor)
             .await?;
         let rewards = page
             .rows
             .into_iter()
             .map(|(_, item)| items::from_item::<RewardItem>(item))
             .collect::<Result<_, _>>()?;
-        Ok(Ok(RewardsPage {
-            balance,
-            balance_as_of_ns: as_of,
-            rewards,
-            next: page.next,
-        }))
+        Ok((rewards, page.next))
     }
 }

@@ -8,7 +8,11 @@ pub mod balance;
 pub mod derive;
 pub mod events;
 pub mod list;
+pub mod payouts;
+pub mod reverse;
 pub mod rules;
+pub mod status;
+pub mod writes;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +42,18 @@ pub struct EventItem {
     pub rewards: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reversed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse_reason: Option<String>,
+    /// The reversal has voided or clawed back every reward of the event.
+    #[serde(default)]
+    pub reversal_done: bool,
+}
+
+impl EventItem {
+    /// Every reward is written and, after a reversal, none is payable.
+    pub fn settled(&self) -> bool {
+        self.settled && (self.reversed_at.is_none() || self.reversal_done)
+    }
 }
 
 /// A reward as stored, both the canonical item and the beneficiary's copy.
