@@ -45,6 +45,13 @@ for _ in $(seq 1 120); do
   curl -s -o /dev/null "http://127.0.0.1:${API_PORT}/networks/demo/connections" && break
   sleep 1
 done
-# The counts' stream consumer is not run: the aggregator's writes are measured apart
-# (README, capacity model), and signups do not wait for it.
-"$BIN"/bench-scale "http://127.0.0.1:${API_PORT}" "http://127.0.0.1:${PROXY_PORT}" "$KEY" "$SECS" "$HOLDS"
+# The stream consumers are not run for the signup modes: the aggregator's writes are measured
+# apart (README, capacity model), and signups do not wait for it.
+# BENCH_ONLY=events runs the events modes alone.
+if [ "${BENCH_ONLY:-}" != events ]; then
+  "$BIN"/bench-scale "http://127.0.0.1:${API_PORT}" "http://127.0.0.1:${PROXY_PORT}" "$KEY" "$SECS" "$HOLDS"
+fi
+# Events settle through the rewards consumer: the stream poller runs for the events modes.
+"$BIN"/stream-poller "http://127.0.0.1:${API_PORT}" >.tools/bench-poller.log 2>&1 &
+pids+=($!)
+"$BIN"/bench-scale "http://127.0.0.1:${API_PORT}" "http://127.0.0.1:${PROXY_PORT}" "$KEY" "$SECS" "$HOLDS" events

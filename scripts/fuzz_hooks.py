@@ -124,7 +124,8 @@ def _steer(case):
             path["program_id"] = DEFAULT_PROGRAM
         rule = case.body.get("rule") if isinstance(case.body, dict) else None
         if isinstance(rule, dict):
-            rule.setdefault("event", "fuzz")
+            if not rule.get("event"):
+                rule["event"] = "fuzz"
             if not rule.get("levels"):
                 rule["levels"] = [{"level": 1, "amount_usd_cents": 1}]
             seen, levels = set(), []

@@ -98,20 +98,28 @@ pub async fn seed() -> Result<(), String> {
         "levels": [{"level": 1, "percent_bps": 1000}, {"level": 2, "amount_usd_cents": 50}],
     }))
     .map_err(err)?;
-    let rule_id = ProgramId::try_from("purchase-l1").map_err(err)?;
-    store
-        .put_rule(&net, &prog, &rule_id, &probe, &rule, &now.rfc3339)
-        .await
-        .map_err(err)?;
-    // Three purchases, their rewards written at once (the consumer would, seconds later): one
-    // to approve, one to void, one to reverse; and a finished payout to read.
-    for (id, amount) in [
-        ("demo-order-1", 5000),
-        ("demo-order-2", 2000),
-        ("demo-refund-1", 1000),
+    // Subscriptions earn after a 30-day hold: pending rewards to approve and to void.
+    let review: RulePatch = serde_json::from_value(serde_json::json!({
+        "event": "subscription", "levels": [{"level": 1, "amount_usd_cents": 500}], "hold_days": 30,
+    }))
+    .map_err(err)?;
+    for (id, r) in [("purchase-l1", &rule), ("subscription-review", &review)] {
+        let rule_id = ProgramId::try_from(id).map_err(err)?;
+        store
+            .put_rule(&net, &prog, &rule_id, &probe, r, &now.rfc3339)
+            .await
+            .map_err(err)?;
+    }
+    // Purchases and subscriptions, their rewards written at once (the consumer would, seconds
+    // later): one to pay, one to reverse, one to approve, one to void; and a finished payout.
+    for (id, event, amount) in [
+        ("demo-order-1", "purchase", 5000),
+        ("demo-refund-1", "purchase", 1000),
+        ("demo-sub-1", "subscription", 0),
+        ("demo-sub-2", "subscription", 0),
     ] {
         let order: EventIn = serde_json::from_value(serde_json::json!({
-            "event_id": id, "user": "bob@example.com", "event": "purchase", "amount_usd_cents": amount,
+            "event_id": id, "user": "bob@example.com", "event": event, "amount_usd_cents": amount,
         }))
         .map_err(err)?;
         store

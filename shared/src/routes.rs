@@ -195,7 +195,10 @@ pub const ROUTES: [Route; 36] = [
 pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 4] = [
     ("aggregate-counts", &[Prefix::Down]),
     ("move-worker", &[Prefix::Job]),
-    ("derive-rewards", &[Prefix::Mem, Prefix::Evt, Prefix::URwd]),
+    (
+        "derive-rewards",
+        &[Prefix::Mem, Prefix::Evt, Prefix::URwd, Prefix::Credit],
+    ),
     ("payout-worker", &[Prefix::Pay]),
 ];
 

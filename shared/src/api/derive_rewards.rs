@@ -2,6 +2,7 @@
 //! - a membership that got its first referrer records the user's `signup` event;
 //! - a new event earns its rewards and is marked settled; a reversed one, once settled, has
 //!   its rewards voided or clawed back;
+//! - a DeSo credit appears as paid rewards of rule `deso`;
 //! - reward copies, new or changed, move their amounts between balance buckets, per batch.
 //!
 //! Each is idempotent (`store::rewards`), so a batch retried, split or delivered twice ends
@@ -16,6 +17,7 @@ use crate::domain::{NetworkId, ProgramId};
 use crate::store::graph::MembershipItem;
 use crate::store::keys::{self, Prefix};
 use crate::store::rewards::balance::RewardState;
+use crate::store::rewards::deso::CreditImage;
 use crate::store::rewards::{EventItem, RewardItem};
 use crate::store::StoreError;
 use crate::AppState;
@@ -40,6 +42,7 @@ enum Work {
     Signup(NetworkId, ProgramId, Box<MembershipItem>),
     Settle(Box<EventItem>),
     Reverse(Box<EventItem>),
+    Credit(NetworkId, Box<CreditImage>),
     Balance(Box<RewardState>),
     Nothing,
 }
@@ -91,6 +94,17 @@ fn work_of(r: &EventRecord) -> Result<Work, StoreError> {
                 bal,
             })))
         }
+        Some(Prefix::Credit) if fresh => {
+            let net = Prefix::Credit
+                .strip(&pk)
+                .and_then(|rest| rest.split_once('#'))
+                .map(|(net, _)| net)
+                .ok_or_else(bad)?;
+            Ok(Work::Credit(
+                NetworkId::try_from(net).map_err(|_| bad())?,
+                Box::new(image(&r.change.new_image)?),
+            ))
+        }
         _ => Ok(Work::Nothing),
     }
 }
@@ -136,6 +150,11 @@ pub async fn handle(
                 Work::Signup(net, prog, m) => store.record_signup(&net, &prog, &m).await,
                 Work::Settle(ev) => store.settle_event(&ev).await,
                 Work::Reverse(ev) => store.carry_out_reversal(&ev).await,
+                Work::Credit(net, c) => {
+                    store
+                        .record_deso_credit(&net, &c, &state.config.deso_program_id)
+                        .await
+                }
                 Work::Balance(_) | Work::Nothing => Ok(()),
             };
             (i, done)

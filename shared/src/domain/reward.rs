@@ -12,6 +12,8 @@ pub const MAX_LEVEL_AMOUNT: i64 = 100_000;
 pub const MAX_BPS: i64 = 10_000;
 pub const MAX_HOLD_DAYS: i64 = 365;
 pub const MAX_METADATA_BYTES: usize = 4096;
+/// The payout of DeSo credits' rewards: DeSo pays them, not a Refnet payout.
+pub const DESO_PAYOUT: &str = "deso";
 /// The event Refnet records itself when a user gets their first referrer in a program.
 pub const SIGNUP: &str = "signup";
 
@@ -526,12 +528,12 @@ mod tests {
     fn the_sample_events_name_the_demo_s_rewards() {
         // events/approve-reward.json and events/void-reward.json
         assert_eq!(
-            reward_id("demo", "demo-order-1", "default", "purchase-l1", 1),
-            "rw_DER5jhCLUdvfjumFuKRD1f"
+            reward_id("demo", "demo-sub-1", "default", "subscription-review", 1),
+            "rw_LdtGcWtrsB8Abxrr7EKFjL"
         );
         assert_eq!(
-            reward_id("demo", "demo-order-2", "default", "purchase-l1", 1),
-            "rw_QSwLGPhq5hwtB22AfkiKXY"
+            reward_id("demo", "demo-sub-2", "default", "subscription-review", 1),
+            "rw_PULNVpmRfRthv5ByaM4R1v"
         );
     }
 

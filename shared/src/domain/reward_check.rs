@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::check::Report;
-use super::reward::{bucket, clawback_id, reward_id, RewardStatus};
+use super::reward::{bucket, clawback_id, reward_id, RewardStatus, DESO_PAYOUT};
 
 /// A reward as one of its items holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +86,10 @@ pub fn check_rewards(f: &RewardFacts, report: &mut Report) {
     // One payout per reward: each line is exactly the rewards paid in its payout.
     let mut paid: BTreeMap<(String, String, String), (i64, u64)> = BTreeMap::new();
     for ((net, _), r) in &f.canonical {
+        // DeSo pays its credits' rewards itself: no Refnet payout has lines for them.
+        if r.payout_id.as_deref() == Some(DESO_PAYOUT) {
+            continue;
+        }
         if let (RewardStatus::Paid, Some(p)) = (r.status, &r.payout_id) {
             let e = paid
                 .entry((net.clone(), p.clone(), r.user.clone()))

@@ -496,3 +496,64 @@ async fn a_user_s_rewards_page_through_the_cursor_newest_first() {
     );
     assert_eq!(rewards(&app, "c@x.io").await["balance"]["approved"], 7);
 }
+
+#[tokio::test]
+async fn a_deso_credit_is_in_the_same_ledger() {
+    use crate::deso::{begin, callback, create_hash, money, OWNER};
+    use crate::harness::deso_public_key;
+    let app = App::new().await;
+    money(&app, 1000, 250, 100).await;
+    let code = create_hash(&app, OWNER, 500, 100, 0).await;
+    let referee = 0x61;
+    assert_eq!(begin(&app, referee, &code).await.0, 200);
+    let (s, v) = callback(&app, referee).await;
+    assert_eq!((s, v["ReferralCounted"].clone()), (200, json!(true)), "{v}");
+    let credit = app
+        .state
+        .store
+        .get(&(
+            format!("CREDIT#{}#{}", app.net, deso_public_key(referee)),
+            "CREDIT".into(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let owner = rewards(&app, &deso_public_key(OWNER)).await;
+    let kick = &owner["rewards"][0];
+    assert_eq!(
+        (
+            kick["rule_id"].clone(),
+            kick["status"].clone(),
+            kick["level"].clone(),
+            kick["referee"].clone()
+        ),
+        (
+            json!("deso"),
+            json!("paid"),
+            json!(1),
+            json!(deso_public_key(referee))
+        ),
+        "{owner}"
+    );
+    assert_eq!(owner["balance"]["paid"], kick["amount_usd_cents"]);
+    assert_eq!(kick["amount_usd_cents"], v["ReferrerAmountUSDCents"], "{v}");
+    let own = rewards(&app, &deso_public_key(referee)).await;
+    assert_eq!(own["rewards"].as_array().map(Vec::len), Some(1), "{own}");
+    assert_eq!(
+        (
+            own["rewards"][0]["level"].clone(),
+            own["rewards"][0]["status"].clone()
+        ),
+        (json!(0), json!("paid"))
+    );
+    // delivered again: nothing more
+    app.stream_to("derive-rewards", vec![insert_record(credit)])
+        .await;
+    assert_eq!(
+        rewards(&app, &deso_public_key(OWNER)).await["rewards"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    app.check().await;
+}

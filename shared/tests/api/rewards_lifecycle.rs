@@ -132,6 +132,10 @@ async fn approve_and_void_follow_the_status_table_and_the_balance_follows() {
     assert_eq!(created.len(), 2);
     assert!(created[0] <= created[1], "oldest first: {q}");
 
+    // approved by hand before its hold ends: the next payout pays it
+    let p = pay(&app, json!({})).await;
+    assert_eq!(p["total_usd_cents"], 70, "{p}");
+
     let (s, v) = set_status(&app, "rw_1111111111111111", "approve").await;
     assert_eq!(
         (s, v["error"]["code"].clone()),

@@ -6,6 +6,7 @@
 //!
 //! `BENCH_ADMIN_SEED` (64 hex) is the super admin the DeSo mode signs with.
 
+mod events;
 mod http;
 mod modes;
 mod rng;
@@ -90,6 +91,50 @@ fn print_hottest(o: &Outcome) {
     }
 }
 
+/// The events modes, per hold: independent trees, then one top referrer for all.
+async fn events_tables(api: &Api, tag: &str, secs: f64, holds: &[u64]) -> Result<(), BoxError> {
+    eprintln!("warming up the events functions");
+    events::run(api, "warm", &format!("{tag}warmev"), CLIENTS, 3.0, false).await?;
+    for hold in holds {
+        api.proxy(&format!("hold?ms={hold}")).await?;
+        println!("\n### Events, hold {hold} ms, {CLIENTS} clients, {secs} s per mode\n");
+        println!("| mode | events/s | ratio to independent | 503s | other errors | transactions | conflicts | 202 to settled p50 | p99 |");
+        println!("|---|---|---|---|---|---|---|---|---|");
+        let mut base = 0.0;
+        for (name, shared) in [("independent", false), ("one top referrer", true)] {
+            let run = format!("{tag}h{hold}{}", if shared { "one" } else { "ind" });
+            let o = events::run(api, name, &run, CLIENTS, secs, shared).await?;
+            if !shared {
+                base = o.per_sec;
+            }
+            let txs = o.stats["transactions"].as_u64().unwrap_or(0);
+            let conflicts = o.stats["conflicts"].as_u64().unwrap_or(0);
+            println!(
+                "| {} | {:.1} | {:.2} | {} | {} | {} | {} ({:.1}%) | {:.2} s | {:.2} s |",
+                o.name,
+                o.per_sec,
+                if base > 0.0 { o.per_sec / base } else { 0.0 },
+                o.tally.unavailable.load(Ordering::Relaxed),
+                o.tally.other.load(Ordering::Relaxed),
+                txs,
+                conflicts,
+                if txs > 0 {
+                    100.0 * conflicts as f64 / txs as f64
+                } else {
+                    0.0
+                },
+                o.lag(0.5),
+                o.lag(0.99),
+            );
+            let first = o.tally.first_other.lock().map(|f| f.clone()).ok().flatten();
+            if let Some(first) = first {
+                println!("  first unexpected answer: {first}");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -112,6 +157,10 @@ async fn main() -> Result<(), BoxError> {
     let admin = k256::ecdsa::SigningKey::from_slice(&seed)?;
     let api = Api::new(api, proxy, key);
     let tag = format!("{:x}", shared::clock::now().ns % 0xffff_ffff);
+
+    if rest.get(2).map(String::as_str) == Some("events") {
+        return events_tables(&api, &tag, secs, &holds).await;
+    }
 
     // cargo lambda watch starts a function's instances on demand: start 8 of each first.
     eprintln!("warming up every function the modes call");

@@ -131,8 +131,14 @@ impl Store {
             // Already connected, a cycle, a ban, an inactive code or program, or a referee
             // with referees of its own: the bonus, and nothing counts.
             _ => {
-                let tx =
-                    self.credit_items(net, user, Some((&code, &owner)), &unpaid, country, &now)?;
+                let tx = self.credit_items(
+                    net,
+                    user,
+                    Some((&code, &owner, &program)),
+                    &unpaid,
+                    country,
+                    &now,
+                )?;
                 return self.commit_credit(tx, &unpaid).await;
             }
         };
@@ -142,7 +148,14 @@ impl Store {
             referrer_usd_cents: c.config.referrer_amount_usd_cents.get().into(),
         };
         let paid = payout(&bonus, rate, Some(amounts));
-        let mut tx = self.credit_items(net, user, Some((&code, &owner)), &paid, country, &now)?;
+        let mut tx = self.credit_items(
+            net,
+            user,
+            Some((&code, &owner, &program)),
+            &paid,
+            country,
+            &now,
+        )?;
         let offset = tx.len();
         let lease = self.picker().lease();
         let adds = ShardAdds {
@@ -156,8 +169,14 @@ impl Store {
             Ok(p) => p,
             // Every shard is full: the code is.
             Err(_) => {
-                let tx =
-                    self.credit_items(net, user, Some((&code, &owner)), &unpaid, country, &now)?;
+                let tx = self.credit_items(
+                    net,
+                    user,
+                    Some((&code, &owner, &program)),
+                    &unpaid,
+                    country,
+                    &now,
+                )?;
                 return self.commit_credit(tx, &unpaid).await;
             }
         };
@@ -200,7 +219,7 @@ impl Store {
         &self,
         net: &NetworkId,
         user: &UserId,
-        code: Option<(&ReferralCode, &UserId)>,
+        code: Option<(&ReferralCode, &UserId, &ProgramId)>,
         pay: &Payout,
         country: Option<&Alpha3>,
         now: &clock::Now,
@@ -215,8 +234,12 @@ impl Store {
             ("referrer_deso_nanos".to_owned(), n(referrer_nanos)),
             ("credited_at".to_owned(), s(&now.rfc3339)),
         ]);
-        if let Some((c, _)) = code {
+        // The referrer and program too: the rewards ledger derives the credit's rewards from
+        // this record alone.
+        if let Some((c, owner, program)) = code {
             record.insert("code".into(), s(c.as_str()));
+            record.insert("referrer".into(), s(owner.as_str()));
+            record.insert("program".into(), s(program.as_str()));
         }
         if let Some(c) = country {
             record.insert("country".into(), s(c.as_str()));
@@ -230,7 +253,7 @@ impl Store {
             false,
         )?];
         let mut owed = vec![(user, "referee", pay.referee_cents, referee_nanos)];
-        if let (true, Some((_, owner))) = (pay.counted, code) {
+        if let (true, Some((_, owner, _))) = (pay.counted, code) {
             owed.push((owner, "referrer", pay.referrer_cents, referrer_nanos));
         }
         for (beneficiary, role, cents, nanos) in owed {
@@ -240,7 +263,7 @@ impl Store {
                 role: role.to_owned(),
                 usd_cents: cents,
                 deso_nanos: nanos,
-                code: code.map(|(c, _)| c.as_str().to_owned()),
+                code: code.map(|(c, _, _)| c.as_str().to_owned()),
                 counted: pay.counted,
             };
             let key = keys::ledger(net, beneficiary, now.ns, user, role);

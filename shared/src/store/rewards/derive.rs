@@ -293,17 +293,41 @@ impl Store {
                 ))
             ));
         }
+        self.update_event(net, event_id, &update, e).await
+    }
+
+    /// One UpdateItem of an event that exists (a plain write: 1 unit, not a transaction's 2).
+    pub(crate) async fn update_event(
+        &self,
+        net: &NetworkId,
+        event_id: &str,
+        update: &str,
+        mut e: Expr,
+    ) -> Result<(), StoreError> {
         let cond = format!("attribute_exists({})", e.n(keys::PK));
-        self.transact(vec![self.tx_update(
-            &keys::event(net, event_id),
-            &update,
-            Some(&cond),
-            &e,
-        )?])
-        .await
-        .or_else(|err| match err {
-            TxError::Cancelled(_) => Ok(()),
-            TxError::Store(e) => Err(e),
-        })
+        let sent = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(crate::store::table::key_item(&keys::event(
+                net, event_id,
+            ))))
+            .update_expression(update)
+            .condition_expression(cond)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(err) => Err(crate::store::classify(err)),
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod balance;
 pub mod derive;
+pub mod deso;
 pub mod events;
 pub mod list;
 pub mod payouts;

@@ -97,19 +97,7 @@ impl Store {
             e.n("reversal_done"),
             e.v(AttributeValue::Bool(true))
         );
-        let cond = format!("attribute_exists({})", e.n(keys::PK));
-        match self
-            .transact(vec![self.tx_update(
-                &keys::event(&net, &ev.event_id),
-                &update,
-                Some(&cond),
-                &e,
-            )?])
-            .await
-        {
-            Ok(()) | Err(TxError::Cancelled(_)) => Ok(()),
-            Err(TxError::Store(e)) => Err(e),
-        }
+        self.update_event(&net, &ev.event_id, &update, e).await
     }
 
     async fn reverse_reward(

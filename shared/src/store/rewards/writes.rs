@@ -27,6 +27,18 @@ pub fn reward_keys(net: &NetworkId, r: &RewardItem) -> Result<RewardKeys, StoreE
     })
 }
 
+/// The reward's keys in the unpaid index, payable from `from_ns`.
+fn unpaid_key(
+    net: &NetworkId,
+    r: &RewardItem,
+    from_ns: u64,
+) -> Result<(String, String), StoreError> {
+    let prog =
+        ProgramId::try_from(r.program_id.as_str()).map_err(|_| items::corrupt("reward program"))?;
+    let referee = items::user_id(&r.referee)?;
+    Ok(keys::unpaid(net, &prog, &referee, from_ns, &r.reward_id))
+}
+
 /// In a payout's reach: not voided, not paid, and worth something.
 fn payable(r: &RewardItem) -> bool {
     matches!(r.status, RewardStatus::Pending | RewardStatus::Approved) && r.amount_usd_cents != 0
@@ -43,10 +55,7 @@ impl Store {
         let item = items::to_item(r)?;
         let mut canonical = items::with_key(item.clone(), &k.canonical);
         if payable(r) {
-            let prog = ProgramId::try_from(r.program_id.as_str())
-                .map_err(|_| items::corrupt("reward program"))?;
-            let referee = items::user_id(&r.referee)?;
-            let (pk, sk) = keys::unpaid(net, &prog, &referee, r.approvable_ns, &r.reward_id);
+            let (pk, sk) = unpaid_key(net, r, r.approvable_ns)?;
             canonical.insert(keys::GSI1PK.into(), s(pk));
             canonical.insert(keys::GSI1SK.into(), s(sk));
         }
@@ -90,6 +99,11 @@ impl Store {
             }
             if let Some(r) = &next.reason {
                 sets.push(format!("{} = {}", e.n("reason"), e.v(s(r.as_str()))));
+            }
+            if guard && seen == RewardStatus::Pending && next.status == RewardStatus::Approved {
+                // Approved by hand before its hold ends: payable from now on.
+                let (_, sk) = unpaid_key(net, next, crate::clock::now().ns)?;
+                sets.push(format!("{} = {}", e.n(keys::GSI1SK), e.v(s(sk))));
             }
             let mut update = format!("SET {}", sets.join(", "));
             let cond = if guard {
