@@ -32,6 +32,12 @@ fn print(report: &RepairReport) {
         report.rebuilt,
         report.raced
     );
+    if report.balances > 0 {
+        println!(
+            "repair: {} reward amounts moved into their balances",
+            report.balances
+        );
+    }
     for e in &report.fixed_edges {
         println!("fixed edge {e}");
     }

@@ -170,7 +170,11 @@ pub async fn handle(
         }
     }
     if !balance.is_empty() {
-        if let Err(e) = store.apply_reward_states(&balance, &first.event_id).await {
+        if let Err(e) = store
+            .apply_reward_states(&balance, &first.event_id)
+            .await
+            .map(|_| ())
+        {
             tracing::error!(error = %crate::http::error_chain(&e), "balances not applied; their records come again");
             failed.extend(balance_seqs);
         }

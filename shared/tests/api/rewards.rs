@@ -549,8 +549,63 @@ async fn a_deso_credit_is_in_the_same_ledger() {
     // delivered again: nothing more
     app.stream_to("derive-rewards", vec![insert_record(credit)])
         .await;
+    // the credit's connection recorded the referee's signup too
+    let (s, _) = app
+        .get(&format!(
+            "/networks/{{net}}/events/signup:p:{}",
+            deso_public_key(referee)
+        ))
+        .await;
+    assert_eq!(s, 200);
     assert_eq!(
         rewards(&app, &deso_public_key(OWNER)).await["rewards"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    app.check().await;
+}
+
+#[tokio::test]
+async fn a_consumer_killed_between_two_rules_of_an_event_finishes_it_once() {
+    let app = App::new().await;
+    chain(&app).await;
+    rule(
+        &app,
+        "a",
+        json!({"event": "purchase", "levels": [{"level": 1, "amount_usd_cents": 100}]}),
+    )
+    .await;
+    let key = format!("EVT#{}#twice", app.net);
+    crate::stream::drop_records_matching(Some(&key));
+    assert_eq!(event(&app, "twice", "d@x.io", "purchase", 1).await.0, 202);
+    app.settle().await;
+    let item = app
+        .state
+        .store
+        .get(&(key.clone(), "EVT".into()))
+        .await
+        .unwrap()
+        .unwrap();
+    // The first rule's transaction committed, then the consumer died: the state a second rule
+    // added afterwards leaves, with the event's first delivery done for one rule only.
+    app.stream_to("derive-rewards", vec![insert_record(item.clone())])
+        .await;
+    rule(
+        &app,
+        "b",
+        json!({"event": "purchase", "levels": [{"level": 2, "amount_usd_cents": 10}]}),
+    )
+    .await;
+    crate::stream::drop_records_matching(None);
+    app.stream_to("derive-rewards", vec![insert_record(item)])
+        .await;
+    assert_eq!(
+        amounts(&get_event(&app, "twice").await),
+        vec![("b@x.io".into(), 10), ("c@x.io".into(), 100)]
+    );
+    assert_eq!(
+        rewards(&app, "c@x.io").await["rewards"]
             .as_array()
             .map(Vec::len),
         Some(1)

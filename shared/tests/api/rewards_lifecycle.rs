@@ -434,3 +434,37 @@ async fn a_reversal_before_the_rewards_are_written_leaves_nothing_payable() {
     assert_eq!(ev["event"]["rewards"][0]["status"], "voided", "{ev}");
     assert_eq!(rewards(&app, "c@x.io").await["balance"]["approved"], 0);
 }
+
+#[tokio::test]
+async fn a_balance_whose_records_were_lost_is_repaired() {
+    let app = App::new().await;
+    chain(&app).await;
+    rule(
+        &app,
+        "buy",
+        json!({"event": "purchase", "levels": [{"level": 1, "amount_usd_cents": 100}]}),
+    )
+    .await;
+    crate::stream::drop_records_matching(Some(&format!("URWD#{}#", app.net)));
+    assert_eq!(event(&app, "lost", "d@x.io", "purchase", 1).await.0, 202);
+    app.settle().await;
+    crate::stream::drop_records_matching(None);
+    assert_eq!(
+        rewards(&app, "c@x.io").await["balance"]["approved"],
+        0,
+        "its record was lost"
+    );
+    let scope = shared::store::repair::Scope {
+        network: Some(shared::domain::NetworkId::try_from(app.net.as_str()).unwrap()),
+        program: None,
+    };
+    let report = app.state.store.repair_full(&scope).await.unwrap();
+    assert_eq!(report.balances, 1, "{report:?}");
+    assert_eq!(rewards(&app, "c@x.io").await["balance"]["approved"], 100);
+    // run again: nothing left to move
+    assert_eq!(
+        app.state.store.repair_full(&scope).await.unwrap().balances,
+        0
+    );
+    app.check().await;
+}

@@ -61,7 +61,8 @@ impl Store {
 
     /// Repairs every membership in scope, read by a Scan of the whole table: for a table
     /// whose changes predate the change index, or a member moved more than `PAST_MAX` times
-    /// in a few days. Marks with no membership to vouch for them are checked one by one.
+    /// in a few days. Marks with no membership to vouch for them are checked one by one. Then
+    /// the balances, from every reward copy's mark.
     pub async fn repair_full(&self, scope: &Scope) -> Result<RepairReport, StoreError> {
         let mut members = Vec::new();
         let mut marks: Vec<Key> = Vec::new();
@@ -115,6 +116,8 @@ impl Store {
             self.fix(&net, &prog, &ancestor, level, &edge, false, &mut report)
                 .await?;
         }
+        // Balances are network-wide: a program's scope does not narrow them.
+        report.balances = self.repair_balances(scope.network.as_ref()).await?;
         Ok(report)
     }
 

@@ -33,6 +33,9 @@ pub struct RepairReport {
     pub raced: u64,
     /// Count items rewritten from the marks (one DynamoDB refused to add to).
     pub rebuilt: u64,
+    /// Reward amounts moved into the balance bucket of their status (`--full` only).
+    #[serde(default)]
+    pub balances: u64,
     /// The edges fixed (`PK SK`), the first `FIXED_SHOWN`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixed_edges: Vec<String>,
@@ -43,7 +46,7 @@ pub const FIXED_SHOWN: usize = 100;
 
 impl RepairReport {
     pub fn fixed(&self) -> u64 {
-        self.added + self.removed + self.rebuilt
+        self.added + self.removed + self.rebuilt + self.balances
     }
 
     pub fn add(&mut self, o: &RepairReport) {
@@ -53,6 +56,7 @@ impl RepairReport {
         self.removed += o.removed;
         self.raced += o.raced;
         self.rebuilt += o.rebuilt;
+        self.balances += o.balances;
         let room = FIXED_SHOWN.saturating_sub(self.fixed_edges.len());
         self.fixed_edges
             .extend(o.fixed_edges.iter().take(room).cloned());

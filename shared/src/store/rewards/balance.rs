@@ -40,12 +40,14 @@ const PER_TX: usize = super::super::MAX_TX_ITEMS - 1;
 impl Store {
     /// Moves each reward's amount into the bucket of its status, once, on the shard `seed`
     /// picks.
+    /// Returns how many marks it moved.
     pub async fn apply_reward_states(
         &self,
         rewards: &[RewardState],
         seed: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let shard = spread(seed, COUNT_SHARDS);
+        let mut moved = 0;
         let mut per: BTreeMap<(String, String), Vec<&RewardState>> = BTreeMap::new();
         for r in rewards.iter().filter(|r| r.moves()) {
             per.entry((r.reward.network_id.clone(), r.reward.user.clone()))
@@ -57,10 +59,10 @@ impl Store {
                 NetworkId::try_from(net.as_str()).map_err(|_| items::corrupt("reward network"))?;
             let user = items::user_id(&user)?;
             for chunk in list.chunks(PER_TX) {
-                self.apply_balance_chunk(&net, &user, chunk, shard).await?;
+                moved += self.apply_balance_chunk(&net, &user, chunk, shard).await?;
             }
         }
-        Ok(())
+        Ok(moved)
     }
 
     async fn apply_balance_chunk(
@@ -69,14 +71,14 @@ impl Store {
         user: &UserId,
         chunk: &[&RewardState],
         shard: usize,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let live = std::sync::Mutex::new(chunk.to_vec());
         self.retrying(|_| {
             let live = &live;
             async move {
                 let now: Vec<&RewardState> = live.lock().map(|l| l.clone()).unwrap_or_default();
                 if now.is_empty() {
-                    return Ok(Attempt::Done(()));
+                    return Ok(Attempt::Done(0));
                 }
                 let mut tx = Vec::with_capacity(now.len() + 1);
                 let mut sums: BTreeMap<String, i64> = BTreeMap::new();
@@ -114,7 +116,7 @@ impl Store {
                 );
                 tx.push(self.tx_update(&keys::balance(net, user, shard), &update, None, &e)?);
                 match self.transact(tx).await {
-                    Ok(()) => Ok(Attempt::Done(())),
+                    Ok(()) => Ok(Attempt::Done(now.len() as u64)),
                     Err(TxError::Cancelled(r)) => {
                         // A mark no longer as read: moved already, or by a newer record.
                         let done: Vec<usize> = (0..now.len())
@@ -170,4 +172,27 @@ pub fn balance_of<'a>(shards: impl IntoIterator<Item = &'a Item>, now_ns: u64) -
         }
     }
     (Balance::at(fixed, pending, now_ns), as_of)
+}
+
+impl Store {
+    /// Moves every reward copy's amount into the bucket of its status where its mark says
+    /// otherwise: what a lost or given-up stream record left undone. Reads the whole table; the
+    /// marks' conditions make it safe beside the consumer. Returns the marks it moved.
+    pub async fn repair_balances(&self, net: Option<&NetworkId>) -> Result<u64, StoreError> {
+        let mut states = Vec::new();
+        for item in self.scan_all().await? {
+            let pk = items::text(&item, keys::PK).unwrap_or_default();
+            if keys::Prefix::of(pk) != Some(keys::Prefix::URwd) {
+                continue;
+            }
+            let copy = super::super::table::item_key(&item)?;
+            let bal = items::text(&item, "bal").map(str::to_owned);
+            let reward: RewardItem = items::from_item(item)?;
+            if net.is_some_and(|n| n.as_str() != reward.network_id) {
+                continue;
+            }
+            states.push(RewardState { copy, reward, bal });
+        }
+        self.apply_reward_states(&states, "repair").await
+    }
 }
