@@ -253,7 +253,7 @@ pub fn access(function: &str) -> Option<Access> {
         "repair" => a(
             EVERY,
             &[Down, Agg, Cnt, Repair],
-            &[Agg, Cnt, Repair, Job],
+            &[Agg, Cnt, Repair, Job, URwd, Bal],
             &[IndexPrefix::Changes, IndexPrefix::RunningJobs],
         ),
         "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),

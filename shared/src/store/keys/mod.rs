@@ -37,7 +37,8 @@
 //! | rewarded events of a referee under a rule | `RCNT#<net>#<prog>#<rule>#<referee>` | `RCNT` |
 //!
 //! A membership whose placement changed carries GSI2 keys `CHG#<hour>#<k>` /
-//! `<ms:013>#<net>#<prog>#<user>`: what the repair rereads.
+//! `<ms:013>#<net>#<prog>#<user>`, and a reward's user copy when written or changed
+//! `<ms:013>#<net>#<user>#<reward_id>`: what the repair rereads.
 //!
 //! `<s>` spreads a member's items by a hash of the member, `<k>` is the writer's shard lease
 //! and `<c>` the aggregator batch's: see `domain::shards`.
@@ -223,6 +224,20 @@ pub fn changed_member(
     (
         changes_partition(ms / 3_600_000, member_shard(user) % CHANGE_SHARDS),
         changes_sort(ms, &format!("{net}#{prog}#{user}")),
+    )
+}
+
+/// GSI2 keys of a reward copy written or changed at `ms`: the scheduled repair rereads it, as
+/// it rereads memberships, to move an amount whose stream record was lost.
+pub fn changed_reward(
+    net: &NetworkId,
+    user: &UserId,
+    ms: u64,
+    reward_id: &str,
+) -> (String, String) {
+    (
+        changes_partition(ms / 3_600_000, member_shard(user) % CHANGE_SHARDS),
+        changes_sort(ms, &format!("{net}#{user}#{reward_id}")),
     )
 }
 

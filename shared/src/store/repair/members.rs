@@ -44,11 +44,16 @@ impl Store {
                     let (page, next) = self
                         .query_on(Some(keys::GSI2), &pk, &sort, start, Some(200))
                         .await?;
+                    let (copies, page): (Vec<Item>, Vec<Item>) = page.into_iter().partition(|i| {
+                        Prefix::of(items::text(i, keys::PK).unwrap_or_default())
+                            == Some(Prefix::URwd)
+                    });
                     let members = page
                         .into_iter()
                         .filter_map(|i| self.member_in(scope, i).transpose())
                         .collect::<Result<Vec<_>, _>>()?;
                     report.add(&self.repair_members(&members).await?);
+                    report.balances += self.repair_reward_copies(scope, copies).await?;
                     match next {
                         Some(k) => start = Some(k),
                         None => break,
@@ -117,7 +122,15 @@ impl Store {
                 .await?;
         }
         // Balances are network-wide: a program's scope does not narrow them.
-        report.balances = self.repair_balances(scope.network.as_ref()).await?;
+        let copies = self
+            .scan_all()
+            .await?
+            .into_iter()
+            .filter(|i| {
+                Prefix::of(items::text(i, keys::PK).unwrap_or_default()) == Some(Prefix::URwd)
+            })
+            .collect();
+        report.balances = self.repair_reward_copies(scope, copies).await?;
         Ok(report)
     }
 

@@ -175,23 +175,30 @@ pub fn balance_of<'a>(shards: impl IntoIterator<Item = &'a Item>, now_ns: u64) -
 }
 
 impl Store {
-    /// Moves every reward copy's amount into the bucket of its status where its mark says
-    /// otherwise: what a lost or given-up stream record left undone. Reads the whole table; the
-    /// marks' conditions make it safe beside the consumer. Returns the marks it moved.
-    pub async fn repair_balances(&self, net: Option<&NetworkId>) -> Result<u64, StoreError> {
+    /// Moves each of these reward copies' amount into the bucket of its status where its mark
+    /// says otherwise: what a lost or given-up stream record left undone. The marks'
+    /// conditions make it safe beside the consumer. Returns the marks it moved.
+    pub(crate) async fn repair_reward_copies(
+        &self,
+        scope: &crate::store::repair::Scope,
+        copies: Vec<Item>,
+    ) -> Result<u64, StoreError> {
         let mut states = Vec::new();
-        for item in self.scan_all().await? {
-            let pk = items::text(&item, keys::PK).unwrap_or_default();
-            if keys::Prefix::of(pk) != Some(keys::Prefix::URwd) {
-                continue;
-            }
+        for item in copies {
             let copy = super::super::table::item_key(&item)?;
             let bal = items::text(&item, "bal").map(str::to_owned);
             let reward: RewardItem = items::from_item(item)?;
-            if net.is_some_and(|n| n.as_str() != reward.network_id) {
+            if scope
+                .network
+                .as_ref()
+                .is_some_and(|n| n.as_str() != reward.network_id)
+            {
                 continue;
             }
             states.push(RewardState { copy, reward, bal });
+        }
+        if states.is_empty() {
+            return Ok(0);
         }
         self.apply_reward_states(&states, "repair").await
     }

@@ -4,7 +4,7 @@
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use super::super::{items, keys, s, Expr, Key, Store, StoreError};
+use super::super::{items, keys, s, Expr, Item, Key, Store, StoreError};
 use super::RewardItem;
 use crate::domain::reward::RewardStatus;
 use crate::domain::{NetworkId, ProgramId};
@@ -25,6 +25,25 @@ pub fn reward_keys(net: &NetworkId, r: &RewardItem) -> Result<RewardKeys, StoreE
         user_copy: keys::user_reward(net, &user, &referee, r.created_ns, &r.reward_id),
         program_copy: keys::program_reward(net, &prog, &referee, r.created_ns, &r.reward_id),
     })
+}
+
+/// The change index's keys of a user copy changed now.
+fn changed_keys(net: &NetworkId, r: &RewardItem) -> Result<(String, String), StoreError> {
+    let user = items::user_id(&r.user)?;
+    Ok(keys::changed_reward(
+        net,
+        &user,
+        crate::clock::now_ms(),
+        &r.reward_id,
+    ))
+}
+
+/// A user copy in the change index.
+fn changed(net: &NetworkId, r: &RewardItem, mut item: Item) -> Result<Item, StoreError> {
+    let (pk, sk) = changed_keys(net, r)?;
+    item.insert(keys::GSI2PK.into(), s(pk));
+    item.insert(keys::GSI2SK.into(), s(sk));
+    Ok(item)
 }
 
 /// The reward's keys in the unpaid index, payable from `from_ns`.
@@ -64,7 +83,7 @@ impl Store {
         Ok(vec![
             self.tx_put(canonical, Some(&absent), &e, false)?,
             self.tx_put(
-                items::with_key(item.clone(), &k.user_copy),
+                changed(net, r, items::with_key(item.clone(), &k.user_copy))?,
                 None,
                 &Expr::new(),
                 false,
@@ -87,51 +106,57 @@ impl Store {
         seen: RewardStatus,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let k = reward_keys(net, next)?;
-        let update = |guard: bool| -> Result<(String, Option<String>, Expr), StoreError> {
-            let mut e = Expr::new();
-            let mut sets = vec![format!(
-                "{} = {}",
-                e.n("status"),
-                e.v(s(next.status.as_str()))
-            )];
-            if let Some(p) = &next.payout_id {
-                sets.push(format!("{} = {}", e.n("payout_id"), e.v(s(p.as_str()))));
-            }
-            if let Some(r) = &next.reason {
-                sets.push(format!("{} = {}", e.n("reason"), e.v(s(r.as_str()))));
-            }
-            if guard && seen == RewardStatus::Pending && next.status == RewardStatus::Approved {
-                // Approved by hand before its hold ends: payable from now on.
-                let (_, sk) = unpaid_key(net, next, crate::clock::now().ns)?;
-                sets.push(format!("{} = {}", e.n(keys::GSI1SK), e.v(s(sk))));
-            }
-            let mut update = format!("SET {}", sets.join(", "));
-            let cond = if guard {
-                if !payable(next) {
-                    update.push_str(&format!(
-                        " REMOVE {}, {}",
-                        e.n(keys::GSI1PK),
-                        e.n(keys::GSI1SK)
-                    ));
-                }
-                Some(format!(
-                    "{} = {} AND attribute_not_exists({})",
+        let update =
+            |key: &Key, guard: bool| -> Result<(String, Option<String>, Expr), StoreError> {
+                let mut e = Expr::new();
+                let mut sets = vec![format!(
+                    "{} = {}",
                     e.n("status"),
-                    e.v(s(seen.as_str())),
-                    e.n("payout_id")
-                ))
-            } else {
-                Some(format!("attribute_exists({})", e.n(keys::PK)))
+                    e.v(s(next.status.as_str()))
+                )];
+                if let Some(p) = &next.payout_id {
+                    sets.push(format!("{} = {}", e.n("payout_id"), e.v(s(p.as_str()))));
+                }
+                if let Some(r) = &next.reason {
+                    sets.push(format!("{} = {}", e.n("reason"), e.v(s(r.as_str()))));
+                }
+                if guard && seen == RewardStatus::Pending && next.status == RewardStatus::Approved {
+                    // Approved by hand before its hold ends: payable from now on.
+                    let (_, sk) = unpaid_key(net, next, crate::clock::now().ns)?;
+                    sets.push(format!("{} = {}", e.n(keys::GSI1SK), e.v(s(sk))));
+                }
+                if key == &k.user_copy {
+                    let (pk, sk) = changed_keys(net, next)?;
+                    sets.push(format!("{} = {}", e.n(keys::GSI2PK), e.v(s(pk))));
+                    sets.push(format!("{} = {}", e.n(keys::GSI2SK), e.v(s(sk))));
+                }
+                let mut update = format!("SET {}", sets.join(", "));
+                let cond = if guard {
+                    if !payable(next) {
+                        update.push_str(&format!(
+                            " REMOVE {}, {}",
+                            e.n(keys::GSI1PK),
+                            e.n(keys::GSI1SK)
+                        ));
+                    }
+                    Some(format!(
+                        "{} = {} AND attribute_not_exists({})",
+                        e.n("status"),
+                        e.v(s(seen.as_str())),
+                        e.n("payout_id")
+                    ))
+                } else {
+                    Some(format!("attribute_exists({})", e.n(keys::PK)))
+                };
+                Ok((update, cond, e))
             };
-            Ok((update, cond, e))
-        };
         let mut out = Vec::with_capacity(3);
         for (key, guard) in [
             (&k.canonical, true),
             (&k.user_copy, false),
             (&k.program_copy, false),
         ] {
-            let (u, c, e) = update(guard)?;
+            let (u, c, e) = update(key, guard)?;
             out.push(self.tx_update(key, &u, c.as_deref(), &e)?);
         }
         Ok(out)
