@@ -57,9 +57,10 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .await?
     {
         Created::Auth(f) => Err(f.into()),
-        Created::ProgramNotFound => Err(super::program_not_found(
-            program.as_ref().expect("a program was named"),
-        )),
+        Created::ProgramNotFound => match &program {
+            Some(p) => Err(super::program_not_found(p)),
+            None => Err(crate::http::internal()),
+        },
         Created::Running => Err(ApiError::conflict(
             "payout_running",
             "a payout of this network is running; retry when it is done",

@@ -15,7 +15,7 @@ use crate::rng::Rng;
 use crate::setup::expect;
 
 /// Every how many events a client follows one to `settled`.
-const SAMPLE_EVERY: u64 = 5;
+const SAMPLE_EVERY: u64 = 20;
 
 pub struct EventsOutcome {
     pub name: &'static str,
@@ -107,7 +107,7 @@ async fn setup(
 
 /// Polls an event until settled; its lag in seconds from `accepted`.
 async fn settled_after(api: &Api, id: &str, accepted: Instant) -> Option<f64> {
-    for _ in 0..1200 {
+    for _ in 0..600 {
         if let Ok((200, v)) = api
             .call("GET", &format!("/networks/demo/events/{id}"), None)
             .await
@@ -116,7 +116,7 @@ async fn settled_after(api: &Api, id: &str, accepted: Instant) -> Option<f64> {
                 return Some(accepted.elapsed().as_secs_f64());
             }
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     None
 }
