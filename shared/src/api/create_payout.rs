@@ -22,7 +22,6 @@ const PATH: &str = crate::routes::path_of("create-payout");
 crate::api::endpoint!(serve, retry_budget);
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 struct PayoutBody {
     program_id: Option<String>,
     min_amount_usd_cents: Option<i64>,

@@ -19,7 +19,6 @@ const PATH: &str = crate::routes::path_of("put-rule");
 crate::api::endpoint!(serve, retry_budget);
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Body_ {
     rule: RulePatch,
 }

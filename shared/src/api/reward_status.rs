@@ -16,7 +16,6 @@ use crate::store::rewards::status::{Changed, StatusChange};
 use crate::{auth, clock, AppState};
 
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct VoidBody {
     pub reason: Option<String>,
 }

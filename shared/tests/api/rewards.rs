@@ -422,10 +422,7 @@ async fn bad_events_get_a_clear_400_and_nothing_is_written() {
             json!({"event_id": "x", "user": "not a user", "event": "e"}),
             "invalid_user",
         ),
-        (
-            json!({"event_id": "x", "user": "d@x.io", "event": "e", "extra": 1}),
-            "invalid_body",
-        ),
+        (json!({"event_id": "x", "user": "d@x.io"}), "invalid_body"),
     ] {
         let (s, v) = app.post("/networks/{net}/events", body.clone()).await;
         assert_eq!(
