@@ -174,6 +174,7 @@ pub async fn seed() -> Result<(), String> {
         .insert_job(&demo_job(&net, &prog, &now))
         .await
         .map_err(err)?;
+    crate::demo_hooks::seed(store, &net, &now).await?;
     println!("demo network 'demo', program 'default', referral hash {DEMO_CODE}, job {DEMO_JOB}");
     println!("demo API key: {key}");
     Ok(())

@@ -3,6 +3,7 @@
 mod alarms;
 mod check;
 mod demo;
+mod demo_hooks;
 mod deso;
 mod jobs;
 mod keys;

@@ -53,6 +53,10 @@ pub fn policies(out: &mut String, function: &str) {
         statement(out, &writes, "!GetAtt Table.Arn");
         leading_keys(out, acc.writes.iter().map(|p| p.as_str()));
     }
+    if !acc.deletes.is_empty() {
+        statement(out, &[Action::DeleteItem], "!GetAtt Table.Arn");
+        leading_keys(out, acc.deletes.iter().map(|p| p.as_str()));
+    }
     for index in ["GSI1", "GSI2"] {
         let parts: Vec<&str> = acc
             .index

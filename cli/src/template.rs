@@ -68,6 +68,11 @@ fn stream_function(out: &mut String, function: &str, prefixes: &[shared::store::
             100,
             60,
         ),
+        "webhook-fanout" => (
+            "Makes webhook messages from the table's committed changes",
+            100,
+            60,
+        ),
         _ => ("Carries out move jobs, fed by the table's stream", 10, 900),
     };
     let id = logical_id(function);
@@ -96,12 +101,16 @@ fn stream_function(out: &mut String, function: &str, prefixes: &[shared::store::
 
 /// A function EventBridge runs on the template's schedule.
 fn scheduled_function(out: &mut String, function: &str, parameter: &str) {
-    common(
-        out,
-        function,
-        "Holds the derived counts against the edges that changed, and reports stalled move jobs",
-    );
-    let _ = writeln!(out, "      Timeout: 900");
+    let (what, timeout) = match function {
+        // It sweeps for 55 s (WEBHOOK_SWEEP_SECS), then waits up to 15 s for its last attempts.
+        "webhook-sender" => ("Sends due webhook messages, signed, and schedules retries", 90),
+        _ => (
+            "Holds the derived counts against the edges that changed, and reports stalled move jobs",
+            900,
+        ),
+    };
+    common(out, function, what);
+    let _ = writeln!(out, "      Timeout: {timeout}");
     let _ = writeln!(out, "      Events:\n        Schedule:\n          Type: Schedule\n          Properties:\n            Schedule: !Ref {parameter}");
     policies(out, function);
     out.push('\n');
@@ -193,6 +202,10 @@ Parameters:
     Type: String
     Default: rate(15 minutes)
     Description: How often the repair holds the counts against the edges that changed.
+  WebhookSenderSchedule:
+    Type: String
+    Default: rate(1 minute)
+    Description: How often a webhook sender starts; each sweeps for due messages for 55 s.
   RepairSettleSecs:
     Type: Number
     Default: 300

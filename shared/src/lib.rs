@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod lambda;
+pub mod outbound;
 pub mod policy;
 pub mod random;
 pub mod routes;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub store: Store,
     /// The store for routes anyone may call: a short retry budget.
     pub public_store: Store,
+    /// The webhook sender's client, built when first needed (it reads the CA bundle).
+    outbound: std::sync::OnceLock<outbound::Sender>,
 }
 
 impl AppState {
@@ -45,7 +48,15 @@ impl AppState {
             config,
             store,
             public_store,
+            outbound: std::sync::OnceLock::new(),
         }
+    }
+
+    pub fn sender(&self) -> &outbound::Sender {
+        self.outbound.get_or_init(|| {
+            let w = &self.config.webhooks;
+            outbound::Sender::new(w.resolve.clone(), w.allow_local, w.timeout)
+        })
     }
 }
 

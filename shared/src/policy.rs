@@ -14,6 +14,9 @@ pub struct Access {
     pub reads: &'static [Prefix],
     pub writes: &'static [Prefix],
     pub index: &'static [IndexPrefix],
+    /// Partitions it may delete from and nothing else: a webhook's secret, which only the
+    /// functions that create or sign may read.
+    pub deletes: &'static [Prefix],
 }
 
 /// What a DynamoDB call does to one partition, as IAM names it.
@@ -69,6 +72,7 @@ impl Access {
         }
         match part {
             Part::Index(p) => action == Action::Query && self.index.contains(&p),
+            Part::Table(p) if action == Action::DeleteItem && self.deletes.contains(&p) => true,
             Part::Table(p) if action.writes() => self.writes.contains(&p),
             Part::Table(p) => self.reads.contains(&p) || self.writes.contains(&p),
         }
@@ -102,6 +106,7 @@ const LINK: Access = Access {
     reads: &[Key, Net, User, Mem, Cnt, Fence, Down, JobPend],
     writes: &[User, Mem, Down, Fence, Job, JobPend],
     index: &[],
+    deletes: &[],
 };
 
 /// A removal: a leaf alone, or a move of its subtree; it links nobody, so it leaves no
@@ -122,6 +127,7 @@ const fn a(
         reads,
         writes,
         index,
+        deletes: &[],
     }
 }
 
@@ -257,6 +263,40 @@ pub fn access(function: &str) -> Option<Access> {
             &[IndexPrefix::Changes, IndexPrefix::RunningJobs],
         ),
         "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),
+        // Webhooks: only create and rotate write a secret, only the sender reads one.
+        "create-webhook" => a(&[GetItem, PutItem, UpdateItem], &[Key], &[Net, WhSec], &[]),
+        "list-webhooks" => a(&[GetItem, Query], &[Key, Net], &[], &[]),
+        "get-webhook" => a(&[BatchGetItem], &[Key, Net], &[], &[]),
+        "test-webhook" => a(&[BatchGetItem, PutItem], &[Key, Net], &[WhMsg], &[]),
+        "retry-webhook-delivery" => a(&[BatchGetItem, UpdateItem], &[Key, Net], &[WhMsg], &[]),
+        "update-webhook" => a(&[GetItem, UpdateItem], &[Key], &[Net], &[]),
+        "delete-webhook" => Access {
+            deletes: &[WhSec],
+            ..a(&[GetItem, DeleteItem, UpdateItem], &[Key], &[Net], &[])
+        },
+        "rotate-webhook-secret" => a(&[BatchGetItem, UpdateItem], &[Key, Net], &[WhSec], &[]),
+        "list-webhook-deliveries" => a(&[BatchGetItem, Query], &[Key, Net, WhMsg], &[], &[]),
+        "replay-webhook" => a(
+            &[BatchGetItem, Query, UpdateItem],
+            &[Key, Net],
+            &[WhMsg],
+            &[],
+        ),
+        // Changes in; a code's shards read when one fills; messages out.
+        "webhook-fanout" => a(
+            &[BatchGetItem, Query, PutItem],
+            &[Net, Code, CodeShard],
+            &[WhMsg],
+            &[],
+        ),
+        // The due index in; claims and outcomes out; the webhook and its secret read to sign,
+        // and the webhook marked failing or disabled.
+        "webhook-sender" => a(
+            &[BatchGetItem, Query, UpdateItem],
+            &[WhSec],
+            &[WhMsg, Net],
+            &[IndexPrefix::Due],
+        ),
         _ => return None,
     })
 }

@@ -32,7 +32,7 @@ const fn public(method: &'static str, path: &'static str, function: &'static str
     }
 }
 
-pub const ROUTES: [Route; 36] = [
+pub const ROUTES: [Route; 46] = [
     r("GET", "/networks/{network_id}/connections", "list-programs"),
     r(
         "PUT",
@@ -189,10 +189,52 @@ pub const ROUTES: [Route; 36] = [
         "/api/v0/admin/jumio-callback",
         "admin-jumio-callback",
     ),
+    r("POST", "/networks/{network_id}/webhooks", "create-webhook"),
+    r("GET", "/networks/{network_id}/webhooks", "list-webhooks"),
+    r(
+        "GET",
+        "/networks/{network_id}/webhooks/{webhook_id}",
+        "get-webhook",
+    ),
+    r(
+        "PATCH",
+        "/networks/{network_id}/webhooks/{webhook_id}",
+        "update-webhook",
+    ),
+    r(
+        "DELETE",
+        "/networks/{network_id}/webhooks/{webhook_id}",
+        "delete-webhook",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/webhooks/{webhook_id}/rotate_secret",
+        "rotate-webhook-secret",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/webhooks/{webhook_id}/test",
+        "test-webhook",
+    ),
+    r(
+        "GET",
+        "/networks/{network_id}/webhooks/{webhook_id}/deliveries",
+        "list-webhook-deliveries",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/webhooks/{webhook_id}/deliveries/{message_id}/retry",
+        "retry-webhook-delivery",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/webhooks/{webhook_id}/replay",
+        "replay-webhook",
+    ),
 ];
 
 /// Functions fed by the table's stream: (function, PK prefixes of the items it is fed).
-pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 4] = [
+pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 5] = [
     ("aggregate-counts", &[Prefix::Down]),
     ("move-worker", &[Prefix::Job]),
     (
@@ -200,6 +242,17 @@ pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 4] = [
         &[Prefix::Mem, Prefix::Evt, Prefix::URwd, Prefix::Credit],
     ),
     ("payout-worker", &[Prefix::Pay]),
+    (
+        "webhook-fanout",
+        &[
+            Prefix::Mem,
+            Prefix::Rwd,
+            Prefix::Job,
+            Prefix::Pay,
+            Prefix::User,
+            Prefix::CodeShard,
+        ],
+    ),
 ];
 
 /// How the stream's event source mappings deliver, in the template and in the local poller.
@@ -220,7 +273,10 @@ pub const STREAM_MAPPING: StreamMapping = StreamMapping {
 };
 
 /// Functions EventBridge runs on a schedule: (function, the template parameter of its rate).
-pub const SCHEDULED_FUNCTIONS: [(&str, &str); 1] = [("repair", "RepairSchedule")];
+pub const SCHEDULED_FUNCTIONS: [(&str, &str); 2] = [
+    ("repair", "RepairSchedule"),
+    ("webhook-sender", "WebhookSenderSchedule"),
+];
 
 /// Every function: the routes', then the stream consumers', then the scheduled ones.
 pub fn all_functions() -> impl Iterator<Item = &'static str> {
@@ -424,6 +480,7 @@ mod tests {
             let named = [
                 format!("shared::lambda::main(shared::api::{module}::HANDLER)"),
                 format!("shared::lambda::main(shared::api::deso::{module}::HANDLER)"),
+                format!("shared::lambda::main(shared::api::webhooks::{module}::HANDLER)"),
             ];
             assert!(named.iter().any(|n| main.contains(n)), "{f}: {main}");
         }

@@ -30,6 +30,9 @@ mod rewards_json;
 pub mod upsert_program;
 pub mod user_status;
 pub mod void_reward;
+pub mod webhook_fanout;
+pub mod webhook_sender;
+pub mod webhooks;
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
@@ -117,6 +120,18 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "repair" => repair::HANDLER,
         "upsert-program" => upsert_program::HANDLER,
         "user-status" => user_status::HANDLER,
+        "webhook-fanout" => webhook_fanout::HANDLER,
+        "webhook-sender" => webhook_sender::HANDLER,
+        "create-webhook" => webhooks::create_webhook::HANDLER,
+        "list-webhooks" => webhooks::list_webhooks::HANDLER,
+        "get-webhook" => webhooks::get_webhook::HANDLER,
+        "update-webhook" => webhooks::update_webhook::HANDLER,
+        "delete-webhook" => webhooks::delete_webhook::HANDLER,
+        "rotate-webhook-secret" => webhooks::rotate_webhook_secret::HANDLER,
+        "test-webhook" => webhooks::test_webhook::HANDLER,
+        "list-webhook-deliveries" => webhooks::list_webhook_deliveries::HANDLER,
+        "retry-webhook-delivery" => webhooks::retry_webhook_delivery::HANDLER,
+        "replay-webhook" => webhooks::replay_webhook::HANDLER,
         _ => return None,
     })
 }

@@ -14,6 +14,7 @@ pub mod reward;
 pub mod reward_check;
 pub mod shards;
 pub mod user;
+pub mod webhook;
 
 pub use code::{Code, CodeConfig, CodeTotals};
 pub use ids::{DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId};

@@ -19,6 +19,7 @@ pub mod schema;
 pub mod shards;
 pub mod table;
 pub mod users;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -5,6 +5,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 
 use super::{shard_keys, CodeItem, ShardAdds, ShardItem};
 use crate::domain::shards::CODE_SHARDS;
+use crate::domain::ReferralCode;
 use crate::store::{items, keys, n, Expr, Store, StoreError};
 
 impl Store {
@@ -126,5 +127,22 @@ impl Store {
         }
         self.picker().mark_full(&code.code, code.cfg_version, full);
         Ok(())
+    }
+
+    /// The code, if its shards have reached a positive cap (one BatchGetItem).
+    pub async fn code_if_full(&self, code: &ReferralCode) -> Result<Option<CodeItem>, StoreError> {
+        let ck = keys::code(code);
+        let mut wanted = vec![ck.clone()];
+        wanted.extend(shard_keys(code));
+        let mut got = self.batch_get(&wanted).await?;
+        let Some(item) = got.remove(&ck) else {
+            return Ok(None);
+        };
+        let c: CodeItem = items::from_item(item)?;
+        let mut total = 0;
+        for shard in got.into_values() {
+            total += items::from_item::<ShardItem>(shard)?.total_referrals;
+        }
+        Ok((c.max_referrals > 0 && total >= c.max_referrals).then_some(c))
     }
 }

@@ -35,6 +35,10 @@
 //! | payout | `PAY#<net>#<payout_id>` | `PAY` (`PAY#<net>` / `RUNNING` while one runs) |
 //! | a payout's line | `PAYLINE#<net>#<payout_id>` | `<user>` |
 //! | rewarded events of a referee under a rule | `RCNT#<net>#<prog>#<rule>#<referee>` | `RCNT` |
+//! | webhook | `NET#<net>` | `WH#<webhook_id>` |
+//! | a network's webhook count | `NET#<net>` | `WHCOUNT` |
+//! | a webhook's secret (read by the signer only) | `WHSEC#<net>#<webhook_id>` | `WHSEC` |
+//! | a webhook's message | `WHMSG#<net>#<webhook_id>` | `<message_id>` (GSI1 while due: `WHDUE#<d>` / `<due ms:013>#<net>#<webhook_id>#<message_id>`) |
 //!
 //! A membership whose placement changed carries GSI2 keys `CHG#<hour>#<k>` /
 //! `<ms:013>#<net>#<prog>#<user>`, and a reward's user copy when written or changed
@@ -60,7 +64,9 @@ pub const EXPIRES_AT: &str = "expires_at";
 pub type Key = (String, String);
 
 mod prefix;
+mod webhooks;
 pub use prefix::{IndexPrefix, Prefix};
+pub use webhooks::*;
 
 pub fn api_key(hash_hex: &str) -> Key {
     (format!("{}{hash_hex}", Prefix::Key), "KEY".into())

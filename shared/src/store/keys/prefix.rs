@@ -34,10 +34,12 @@ pub enum Prefix {
     PRwd,
     Pay,
     PayLine,
+    WhSec,
+    WhMsg,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 30] = [
+    pub const ALL: [Prefix; 32] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -68,6 +70,8 @@ impl Prefix {
         Prefix::PRwd,
         Prefix::Pay,
         Prefix::PayLine,
+        Prefix::WhSec,
+        Prefix::WhMsg,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -102,6 +106,8 @@ impl Prefix {
             Prefix::PRwd => "PRWD#",
             Prefix::Pay => "PAY#",
             Prefix::PayLine => "PAYLINE#",
+            Prefix::WhSec => "WHSEC#",
+            Prefix::WhMsg => "WHMSG#",
         }
     }
 
@@ -134,14 +140,17 @@ pub enum IndexPrefix {
     Changes,
     /// GSI1: a program's rewards in no payout and not voided, by when they become approved.
     Unpaid,
+    /// GSI1: webhook messages due for an attempt, by when.
+    Due,
 }
 
 impl IndexPrefix {
-    pub const ALL: [IndexPrefix; 4] = [
+    pub const ALL: [IndexPrefix; 5] = [
         IndexPrefix::UserCodes,
         IndexPrefix::RunningJobs,
         IndexPrefix::Changes,
         IndexPrefix::Unpaid,
+        IndexPrefix::Due,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -150,13 +159,17 @@ impl IndexPrefix {
             IndexPrefix::RunningJobs => "JOBS#",
             IndexPrefix::Changes => "CHG#",
             IndexPrefix::Unpaid => "UNPAID#",
+            IndexPrefix::Due => "WHDUE#",
         }
     }
 
     /// The index whose partitions these are.
     pub const fn index(self) -> &'static str {
         match self {
-            IndexPrefix::UserCodes | IndexPrefix::RunningJobs | IndexPrefix::Unpaid => "GSI1",
+            IndexPrefix::UserCodes
+            | IndexPrefix::RunningJobs
+            | IndexPrefix::Unpaid
+            | IndexPrefix::Due => "GSI1",
             IndexPrefix::Changes => "GSI2",
         }
     }

@@ -116,6 +116,35 @@ impl Store {
         start: Option<Item>,
         limit: Option<i32>,
     ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        self.query_dir(index, pk, sort, start, limit, true).await
+    }
+
+    /// One page of a table partition, highest sort key first, resuming after `start_sk`.
+    pub(crate) async fn query_page_newest_first(
+        &self,
+        pk: &str,
+        sort: &SortKey,
+        start_sk: Option<String>,
+        limit: Option<i32>,
+    ) -> Result<Page, StoreError> {
+        let start = start_sk.map(|sk| key_item(&(pk.to_owned(), sk)));
+        let (items, last) = self.query_dir(None, pk, sort, start, limit, false).await?;
+        let last_sk = match last {
+            Some(k) => Some(item_key(&k)?.1),
+            None => None,
+        };
+        Ok(Page { items, last_sk })
+    }
+
+    async fn query_dir(
+        &self,
+        index: Option<&'static str>,
+        pk: &str,
+        sort: &SortKey,
+        start: Option<Item>,
+        limit: Option<i32>,
+        forward: bool,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
         let (pk_attr, sk_attr) = match index {
             None => (keys::PK, keys::SK),
             Some(keys::GSI2) => (keys::GSI2PK, keys::GSI2SK),
@@ -147,6 +176,7 @@ impl Store {
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
             .consistent_read(index.is_none())
+            .scan_index_forward(forward)
             .set_limit(limit)
             .set_exclusive_start_key(start)
             .send()

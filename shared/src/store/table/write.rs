@@ -154,3 +154,69 @@ pub fn pack(groups: Vec<Vec<TransactWriteItem>>) -> Vec<Vec<TransactWriteItem>> 
     }
     out
 }
+
+impl Store {
+    /// One UpdateItem (a plain write: 1 unit, not a transaction's 2); the item as written, or
+    /// None when `cond` failed.
+    pub(crate) async fn update_if(
+        &self,
+        key: &Key,
+        update: &str,
+        cond: Option<&str>,
+        e: &Expr,
+    ) -> Result<Option<Item>, StoreError> {
+        let sent = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(key)))
+            .update_expression(update)
+            .set_condition_expression(cond.map(str::to_owned))
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    /// One PutItem; false when `cond` failed.
+    pub(crate) async fn put_if(
+        &self,
+        item: Item,
+        cond: Option<&str>,
+        e: &Expr,
+    ) -> Result<bool, StoreError> {
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(cond.map(str::to_owned))
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(classify(err)),
+        }
+    }
+}

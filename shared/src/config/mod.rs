@@ -5,6 +5,9 @@ use std::time::Duration;
 use crate::domain::ids::DesoNetwork;
 use crate::domain::{DesoPublicKey, NetworkId, ProgramId};
 
+mod webhooks;
+pub use webhooks::WebhookSettings;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub table_name: String,
@@ -30,6 +33,7 @@ pub struct Config {
     /// A running job that has not advanced for this long is reported stalled
     /// (`JOB_STALLED_AFTER_SECS`).
     pub job_stalled_after: Duration,
+    pub webhooks: WebhookSettings,
 }
 
 /// Seeds whose keys the README and the sample events publish: never admins off a local stack.
@@ -110,7 +114,9 @@ impl Config {
             })?,
             None => 3600,
         };
+        let local = endpoint_is_local(get("AWS_ENDPOINT_URL_DYNAMODB").as_deref());
         let config = Config {
+            webhooks: WebhookSettings::from_lookup(&get, local)?,
             table_name,
             retry_budget: millis("RETRY_BUDGET_MS", get("RETRY_BUDGET_MS"), 10_000)?,
             public_retry_budget: millis(
@@ -152,7 +158,7 @@ impl Config {
                 }
             },
         };
-        if !endpoint_is_local(get("AWS_ENDPOINT_URL_DYNAMODB").as_deref()) {
+        if !local {
             config.refuse_published_admins()?;
         }
         Ok(config)

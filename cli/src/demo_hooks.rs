@@ -1,0 +1,65 @@
+//! The demo's webhooks, for the sample events: one to read, patch, test and replay (off, so
+//! the local stack sends nothing until its URL is a receiver of yours), one to delete, and a
+//! delivered message to retry.
+
+use shared::clock;
+use shared::domain::webhook::{self, EventType};
+use shared::domain::NetworkId;
+use shared::store::webhooks::messages::MessageItem;
+use shared::store::webhooks::WebhookItem;
+use shared::Store;
+
+use crate::err;
+
+pub const DEMO_WEBHOOK: &str = "wh_DemoHook1111111111111";
+const DEMO_GONE: &str = "wh_Gone111111111111111111";
+pub const DEMO_MESSAGE: &str = "msg_19af0000000aaaaaaaaaaaaaaaaaaaa";
+
+pub async fn seed(store: &Store, net: &NetworkId, now: &clock::Now) -> Result<(), String> {
+    for (id, description) in [
+        (
+            DEMO_WEBHOOK,
+            "demo: set url to your receiver and active to true",
+        ),
+        (
+            DEMO_GONE,
+            "demo: the one events/delete-webhook.json deletes",
+        ),
+    ] {
+        let hook = WebhookItem {
+            network_id: net.as_str().to_owned(),
+            webhook_id: id.into(),
+            url: "http://127.0.0.1:9999/hooks".into(),
+            events: vec!["*".into()],
+            active: false,
+            description: Some(description.into()),
+            created_at: now.rfc3339.clone(),
+            failing_since_ms: None,
+            disabled_reason: None,
+        };
+        let secret = webhook::secret_of(&[0x5e; 32]);
+        store
+            .insert_webhook(net, &hook, &secret)
+            .await
+            .map_err(err)?;
+    }
+    let t = EventType::WebhookTest;
+    let mut m = MessageItem::new(
+        net,
+        DEMO_WEBHOOK,
+        DEMO_MESSAGE,
+        t.as_str(),
+        webhook::body(t, &now.rfc3339, serde_json::json!({})),
+        &now.rfc3339,
+        now.ns / 1_000_000,
+    );
+    // Already delivered: the sample retry makes it due once more.
+    m.status = "delivered".into();
+    m.attempts = 1;
+    m.last_status_code = Some(204);
+    m.next_attempt_ms = None;
+    m.due_pk = None;
+    m.due_sk = None;
+    store.put_message(&m).await.map_err(err)?;
+    Ok(())
+}
