@@ -34,7 +34,7 @@ pub const PER_WEBHOOK: usize = 16;
 const LOOK_LIMIT: i32 = 100;
 
 pub async fn handle(state: &AppState, _event: LambdaEvent<Value>) -> Result<Value, Error> {
-    let r = sweep(state, state.config.webhooks.sweep).await;
+    let r = sweep(state, state.config.webhooks.sweep, None).await;
     Ok(json!({ "attempts": r.attempts, "delivered": r.delivered, "errors": r.errors }))
 }
 
@@ -49,7 +49,8 @@ pub struct Sweep {
 type Hook = (Option<WebhookItem>, Option<SecretItem>);
 
 /// Looks for due messages until `how_long` has passed, then finishes what is in flight.
-pub async fn sweep(state: &AppState, how_long: Duration) -> Sweep {
+/// `only`: the messages of one network (the tests, whose networks share one table).
+pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId>) -> Sweep {
     let w = &state.config.webhooks;
     let end = Instant::now() + how_long;
     let mut report = Sweep::default();
@@ -60,7 +61,7 @@ pub async fn sweep(state: &AppState, how_long: Duration) -> Sweep {
         let now = Instant::now();
         if now >= next_look && now < end {
             next_look = now + w.poll;
-            match look(state, &per_hook).await {
+            match look(state, &per_hook, only).await {
                 Ok(claimed) => {
                     for (m, hook) in claimed {
                         *per_hook.entry(m.webhook_id.clone()).or_default() += 1;
@@ -68,7 +69,7 @@ pub async fn sweep(state: &AppState, how_long: Duration) -> Sweep {
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "webhook sender: the due index could not be read");
+                    tracing::warn!(error = %crate::telemetry::error_chain(&e), "webhook sender: the due index could not be read");
                     report.errors += 1;
                 }
             }
@@ -89,7 +90,7 @@ pub async fn sweep(state: &AppState, how_long: Duration) -> Sweep {
                         report.delivered += u64::from(delivered);
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "webhook sender: an attempt was not recorded");
+                        tracing::warn!(error = %crate::telemetry::error_chain(&e), "webhook sender: an attempt was not recorded");
                         report.errors += 1;
                     }
                 }
@@ -103,6 +104,7 @@ pub async fn sweep(state: &AppState, how_long: Duration) -> Sweep {
 async fn look(
     state: &AppState,
     per_hook: &HashMap<String, usize>,
+    only: Option<&NetworkId>,
 ) -> Result<Vec<(MessageItem, Hook)>, StoreError> {
     let now = clock::now_ms();
     let pages = futures::future::try_join_all(
@@ -112,6 +114,9 @@ async fn look(
     let mut room = per_hook.clone();
     let mut wanted = Vec::new();
     for m in pages.into_iter().flatten() {
+        if only.is_some_and(|net| net.as_str() != m.network_id) {
+            continue;
+        }
         let n = room.entry(m.webhook_id.clone()).or_default();
         if *n < PER_WEBHOOK {
             *n += 1;

@@ -245,6 +245,30 @@ impl App {
         }
     }
 
+    /// The same network in a process whose webhook settings `f` changed.
+    pub fn with_webhooks(&self, f: impl FnOnce(&mut shared::config::WebhookSettings)) -> App {
+        let mut config = self.state.config.clone();
+        f(&mut config.webhooks);
+        App {
+            state: Box::leak(Box::new(AppState::new(config, self.client.clone()))),
+            ..self.instance()
+        }
+    }
+
+    /// Runs the webhook sender on this network's messages for `secs`, as its function would.
+    pub async fn send_webhooks(&self, secs: f64) -> shared::api::webhook_sender::Sweep {
+        let net = NetworkId::try_from(self.net.as_str()).unwrap();
+        crate::policy::as_function(
+            "webhook-sender",
+            shared::api::webhook_sender::sweep(
+                self.state,
+                std::time::Duration::from_secs_f64(secs),
+                Some(&net),
+            ),
+        )
+        .await
+    }
+
     /// Sends `method path` with `body` through the handler that serves it, as an event built
     /// from the matching file in events/.
     pub async fn call(

@@ -3,7 +3,7 @@
 mod admin_reads;
 mod capped_bursts;
 mod harness;
-mod move_jobs;
+pub mod move_jobs;
 mod moves;
 mod policy;
 
@@ -18,6 +18,7 @@ mod deso_frontend;
 mod deso_hashes;
 mod deso_input;
 mod programs;
+mod receiver;
 mod rewards;
 mod rewards_lifecycle;
 mod robustness;
@@ -25,3 +26,4 @@ mod security;
 mod self_healing;
 mod stream;
 mod user_status;
+mod webhooks;

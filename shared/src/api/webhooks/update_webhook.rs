@@ -23,13 +23,8 @@ struct PatchBody {
     url: Option<String>,
     events: Option<Vec<String>>,
     active: Option<bool>,
-    /// Absent: unchanged; null: cleared.
-    #[serde(default, deserialize_with = "present")]
-    description: Option<Option<String>>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+    /// Absent: unchanged; empty: cleared.
+    description: Option<String>,
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
@@ -45,7 +40,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         events: body.events.as_deref().map(events).transpose()?,
         active: body.active,
         description: match body.description {
-            Some(d) => Some(description(d)?),
+            Some(d) if d.is_empty() => Some(None),
+            Some(d) => Some(description(Some(d))?),
             None => None,
         },
     };

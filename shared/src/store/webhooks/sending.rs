@@ -98,21 +98,16 @@ impl Store {
         };
         let net = claimed.net()?;
         let mut e = Expr::new();
-        let (st, at, next, code) = (
-            e.n("status"),
-            e.n("attempts"),
-            e.n("next_attempt_ms"),
-            e.n("last_status_code"),
-        );
-        let (gpk, gsk) = (e.n(keys::GSI1PK), e.n(keys::GSI1SK));
+        let gsk = e.n(keys::GSI1SK);
         let mut set = vec![];
         let mut remove = vec![];
         if counted {
+            let at = e.n("attempts");
             set.push(format!("{at} = {at} + {}", e.v(n(1))));
         }
         match status_code {
-            Some(c) => set.push(format!("{code} = {}", e.v(n(c)))),
-            None if counted => remove.push(code.clone()),
+            Some(c) => set.push(format!("{} = {}", e.n("last_status_code"), e.v(n(c)))),
+            None if counted => remove.push(e.n("last_status_code")),
             None => {}
         }
         match outcome {
@@ -122,12 +117,12 @@ impl Store {
                 } else {
                     "failed"
                 };
-                set.push(format!("{st} = {}", e.v(s(done))));
-                remove.extend([next.clone(), gpk.clone(), gsk.clone()]);
+                set.push(format!("{} = {}", e.n("status"), e.v(s(done))));
+                remove.extend([e.n("next_attempt_ms"), e.n(keys::GSI1PK), gsk.clone()]);
             }
             Recorded::Retry(at_ms) => {
                 let (_, sk) = keys::due(&net, &claimed.webhook_id, &claimed.message_id, at_ms);
-                set.push(format!("{next} = {}", e.v(n(at_ms))));
+                set.push(format!("{} = {}", e.n("next_attempt_ms"), e.v(n(at_ms))));
                 set.push(format!("{gsk} = {}", e.v(s(sk))));
             }
         }
