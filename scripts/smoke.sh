@@ -13,6 +13,8 @@ export TABLE_NAME=refnet-smoke DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default
 # Each request logs one "request done" line: fuzz.sh counts them.
 export RUST_LOG=warn,shared::http=info
 export REFNET_DEMO_API_KEY=$KEY
+# The webhook sender runs 5 s at a time here, so an invocation of its sample ends soon.
+export WEBHOOK_SWEEP_SECS=5
 export SUPER_ADMIN_PUBLIC_KEYS=BC1YLiv5upLZa6CeDbqey6uj1sTLia94HTKJrB4b16AhEyWU39sEv7u
 cargo build -q --workspace --bins
 # shellcheck source=scripts/stack.sh
@@ -96,11 +98,17 @@ for ev in .tools/events/*.json; do
     --data-file "$ev" 2>&1) || true
   code=$(echo "$out" | sed -n 's/^{"statusCode":\([0-9]*\).*/\1/p')
   case "$name:$code:$out" in
-    'aggregate-counts::{"batchItemFailures":[]}' | 'move-worker::{"batchItemFailures":[]}' | 'derive-rewards::{"batchItemFailures":[]}' | 'payout-worker::{"batchItemFailures":[]}' | repair::*'"through_ms"'* | *:2[0-9][0-9]:*)
+    'aggregate-counts::{"batchItemFailures":[]}' | 'move-worker::{"batchItemFailures":[]}' | 'derive-rewards::{"batchItemFailures":[]}' | 'payout-worker::{"batchItemFailures":[]}' | 'webhook-fanout::{"batchItemFailures":[]}' | repair::*'"through_ms"'* | webhook-sender::*'"attempts"'* | *:2[0-9][0-9]:*)
       echo "smoke ok: invoke $name ${code:-done}" ;;
     *) echo "smoke FAIL: invoke $name: $(echo "$out" | head -c 400)"; fails=$((fails + 1)) ;;
   esac
 done
+
+# Webhooks from committed changes to a receiver that verifies them with the standardwebhooks
+# package, within the contract's 10 s.
+if .venv/bin/python scripts/webhooks_e2e.py "$API" "$KEY"; then echo "smoke ok: webhooks"; else
+  echo "smoke FAIL: webhooks"; fails=$((fails + 1))
+fi
 
 # Schemathesis over the whole spec, on the same table and binaries behind local-gateway: the
 # HTTP API and Runtime API as AWS speaks them. `cargo lambda watch` acknowledges a function's

@@ -13,6 +13,8 @@ OPENAPI_VALIDATOR_VERSION=0.9.0
 SCHEMATHESIS_VERSION=4.32.5
 HYPOTHESIS_VERSION=6.170.15
 BASE58_VERSION=2.1.1
+# The independent verifier of the webhook test (scripts/webhooks_e2e.py).
+STANDARDWEBHOOKS_VERSION=1.3.0
 
 if ! command -v java >/dev/null 2>&1; then
   echo "installing Java (openjdk-17-jre-headless)" >&2
@@ -34,6 +36,11 @@ if [[ $want == *" venv "* ]] && { [ ! -x .venv/bin/cargo-lambda ] || [ ! -x .ven
   .venv/bin/pip install -q --disable-pip-version-check \
     "cargo-lambda==${CARGO_LAMBDA_VERSION}" "cfn-lint==${CFN_LINT_VERSION}" \
     "openapi-spec-validator==${OPENAPI_VALIDATOR_VERSION}"
+fi
+
+if [[ $want == *" venv "* ]] && ! .venv/bin/python -c "import standardwebhooks" 2>/dev/null; then
+  echo "installing standardwebhooks into .venv" >&2
+  .venv/bin/pip install -q --disable-pip-version-check "standardwebhooks==${STANDARDWEBHOOKS_VERSION}"
 fi
 
 # The fuzzer in a venv of its own: its jsonschema pins differ from cfn-lint's.
