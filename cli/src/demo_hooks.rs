@@ -34,6 +34,7 @@ pub async fn seed(store: &Store, net: &NetworkId, now: &clock::Now) -> Result<()
             active: false,
             description: Some(description.into()),
             created_at: now.rfc3339.clone(),
+            since_ms: now.ns / 1_000_000,
             failing_since_ms: None,
             disabled_reason: None,
         };

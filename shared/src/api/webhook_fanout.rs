@@ -106,7 +106,12 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
                 }),
                 _ => json!({ "program_id": prog, "user": user, "previous_referrer": was }),
             };
-            make(net_of(net)?, kind, format!("{pk}|{gen}"), data)
+            // A new connection is known by its time, which `refnet-admin check` can reread.
+            let identity = match (kind, &after) {
+                (EventType::ConnectionCreated, Some(m)) => format!("{pk}|{}", m.connected_ns),
+                _ => format!("{pk}|{gen}"),
+            };
+            make(net_of(net)?, kind, identity, data)
         }
         Some(Prefix::Rwd) => {
             let Some(after) = image::<RewardItem>(new)? else {

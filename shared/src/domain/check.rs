@@ -66,6 +66,8 @@ pub struct Facts {
     pub running_jobs: BTreeSet<(String, String)>,
     /// Rewards, their copies, balances and payout lines (`reward_check`).
     pub rewards: super::reward_check::RewardFacts,
+    /// Webhooks, their messages and the changes that tell (`webhook_check`).
+    pub webhooks: super::webhook_check::WebhookFacts,
 }
 
 /// What the check found.
@@ -312,6 +314,7 @@ pub fn check(facts: &Facts) -> Report {
     }
     check_codes(facts, &mut report);
     super::reward_check::check_rewards(&facts.rewards, &mut report);
+    super::webhook_check::check_webhooks(&facts.webhooks, &mut report);
     report
 }
 

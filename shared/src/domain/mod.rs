@@ -15,6 +15,7 @@ pub mod reward_check;
 pub mod shards;
 pub mod user;
 pub mod webhook;
+pub mod webhook_check;
 
 pub use code::{Code, CodeConfig, CodeTotals};
 pub use ids::{DesoPublicKey, Email, Level, NetworkId, ProgramId, ReferralCode, UserId};

@@ -269,6 +269,11 @@ pub fn message_id(commit_ms: u64, identity: &str) -> String {
     out
 }
 
+/// The part of a message id that identifies its change (after its time).
+pub fn message_digest(t: EventType, identity: &str) -> String {
+    message_id(0, &format!("{}|{identity}", t.as_str()))[15..].to_owned()
+}
+
 /// The smallest message id at or after `ms`: where a listing since then starts.
 pub fn message_id_floor(ms: u64) -> String {
     format!("msg_{ms:011x}")

@@ -12,11 +12,14 @@ use super::jobs::{JobItem, JobStatus};
 use super::keys::Prefix;
 use super::rewards::payouts::LineItem;
 use super::rewards::RewardItem;
+use super::webhooks::WebhookItem;
 use super::{classify, items, keys, Item, Store, StoreError};
 use crate::domain::check::{CodeFact, CreditFact, Facts, LedgerFact, MemberFact};
 use crate::domain::deso::LedgerEntry;
 use crate::domain::reward_check::RewardFact;
 use crate::domain::shards::member_shard;
+use crate::domain::webhook::EventType;
+use crate::domain::webhook_check::{HookFact, ToldFact};
 use crate::domain::{Level, UserId};
 
 /// Scan segments read at once.
@@ -66,6 +69,15 @@ impl Collector {
         if let Some((net, prog, _)) = scoped(&pk, Prefix::Mem) {
             if wanted(net) {
                 let m: MembershipItem = items::from_item(item)?;
+                // a connection never moved since it was made: its message is recomputable
+                if m.referrer.is_some() && m.past.is_empty() && m.moved_by.is_none() {
+                    f.webhooks.told.push(ToldFact {
+                        net: net.into(),
+                        kind: EventType::ConnectionCreated,
+                        identity: format!("{pk}|{}", m.connected_ns),
+                        at_ms: m.connected_ns / 1_000_000,
+                    });
+                }
                 f.members
                     .entry((net.into(), prog.into()))
                     .or_default()
@@ -162,6 +174,14 @@ impl Collector {
             }
         } else if let Some(kind @ (Prefix::Rwd | Prefix::URwd | Prefix::PRwd)) = Prefix::of(&pk) {
             let r: RewardItem = items::from_item(item.clone())?;
+            if wanted(&r.network_id) && kind == Prefix::Rwd {
+                f.webhooks.told.push(ToldFact {
+                    net: r.network_id.clone(),
+                    kind: EventType::RewardCreated,
+                    identity: pk.clone(),
+                    at_ms: r.created_ns / 1_000_000,
+                });
+            }
             if wanted(&r.network_id) {
                 let fact = RewardFact {
                     user: r.user.clone(),
@@ -186,6 +206,27 @@ impl Collector {
                     _ => &mut rf.program_copies,
                 };
                 into.insert((r.network_id, r.reward_id), fact);
+            }
+        } else if let Some((net, hook)) = keys::parse_messages_partition(&pk) {
+            if wanted(net) && sk.len() > 15 {
+                f.webhooks
+                    .messages
+                    .insert((net.into(), hook.into(), sk[15..].to_owned()));
+            }
+        } else if let (Some(net), Some(id)) = (
+            Prefix::Net.strip(&pk),
+            sk.strip_prefix(keys::WEBHOOK_PREFIX),
+        ) {
+            if wanted(net) {
+                let w: WebhookItem = items::from_item(item)?;
+                f.webhooks.hooks.insert(
+                    (net.into(), id.into()),
+                    HookFact {
+                        events: w.events,
+                        active: w.active,
+                        since_ms: w.since_ms,
+                    },
+                );
             }
         } else if let Some(rest) = Prefix::Bal.strip(&pk) {
             let net = rest.split('#').next().unwrap_or_default();
@@ -298,6 +339,11 @@ impl Store {
         for item in self.scan_all().await? {
             c.add(item)?;
         }
+        let w = &mut c.facts.webhooks;
+        w.now_ms = crate::clock::now_ms();
+        // the fanout's lag, with room; and the messages' lifetime
+        w.settle_ms = 60_000;
+        w.keep_ms = super::webhooks::messages::KEEP_SECS * 1000;
         Ok(c.finish())
     }
 }

@@ -603,3 +603,55 @@ async fn a_change_delivered_twice_makes_one_message() {
     let got = deliver_until(&app, &rx, |g| !g.is_empty()).await;
     assert_eq!(got[0].body["timestamp"], "2026-11-22T14:00:00.000Z");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn round_trips_of_the_webhook_routes() {
+    let app = App::bare().await;
+    let rx = Receiver::start().await;
+    let mut id = String::new();
+    macro_rules! count {
+        ($name:expr, $want:expr, $call:expr) => {{
+            app.calls.reset();
+            let (s, v) = $call.await;
+            assert!(s < 300, "{}: {s} {v}", $name);
+            assert_eq!(app.calls.count(), $want, "{}", $name);
+            v
+        }};
+    }
+    let v = count!("create", 2, create(&app, &rx.url, json!(["*"])));
+    id.push_str(v["webhook"]["webhook_id"].as_str().unwrap());
+    let path = format!("/networks/{{net}}/webhooks/{id}");
+    count!("list", 2, app.get("/networks/{net}/webhooks"));
+    count!("get", 1, app.get(&path));
+    count!(
+        "patch",
+        2,
+        app.call("PATCH", &path, Some(json!({"description": "d"})), None)
+    );
+    count!(
+        "rotate",
+        2,
+        app.post(&format!("{path}/rotate_secret"), json!({}))
+    );
+    let v = count!("test", 2, app.post(&format!("{path}/test"), json!({})));
+    let msg = v["message_id"].as_str().unwrap().to_owned();
+    count!(
+        "test again",
+        2,
+        app.post(&format!("{path}/test"), json!({}))
+    );
+    count!("deliveries", 2, app.get(&format!("{path}/deliveries")));
+    count!(
+        "retry",
+        2,
+        app.post(&format!("{path}/deliveries/{msg}/retry"), json!({}))
+    );
+    let since = shared::clock::rfc3339(shared::clock::now().ns - 60_000_000_000);
+    // the key and webhook, one page of messages, one UpdateItem each
+    count!(
+        "replay of 2",
+        4,
+        app.post(&format!("{path}/replay"), json!({"since": since}))
+    );
+    count!("delete", 2, app.call("DELETE", &path, None, None));
+}

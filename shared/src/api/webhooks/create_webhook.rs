@@ -33,6 +33,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let events = events(&body.events)?;
     let description = description(body.description)?;
     checked_url(state, &body.url).await?;
+    let now = clock::now();
     let hook = WebhookItem {
         network_id: net.as_str().to_owned(),
         webhook_id: new_webhook_id()?,
@@ -40,7 +41,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         events,
         active: true,
         description,
-        created_at: clock::now().rfc3339,
+        created_at: now.rfc3339,
+        since_ms: now.ns / 1_000_000,
         failing_since_ms: None,
         disabled_reason: None,
     };

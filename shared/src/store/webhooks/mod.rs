@@ -23,6 +23,10 @@ pub struct WebhookItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub created_at: String,
+    /// Since when it takes its current events, active (ms): `refnet-admin check` holds
+    /// changes from then on to invariant 8.
+    #[serde(default)]
+    pub since_ms: u64,
     /// Since when every attempt has failed (ms); cleared by a delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since_ms: Option<u64>,
@@ -190,6 +194,13 @@ impl Store {
                 "{} = {}",
                 e.n("events"),
                 e.v(aws_sdk_dynamodb::types::AttributeValue::L(list))
+            ));
+        }
+        if patch.events.is_some() || patch.active == Some(true) {
+            set.push(format!(
+                "{} = {}",
+                e.n("since_ms"),
+                e.v(n(crate::clock::now_ms()))
             ));
         }
         if let Some(a) = patch.active {
