@@ -15,11 +15,15 @@
   - a rule's levels are distinct (a rule between items no schema states), a rule is created
     with its `event` and `levels` (required on create only), and in the demo network it goes
     to `default`, whose max_levels (10) every schema-valid level meets;
-  - half of the events in the demo network are bob's, a user it knows.
+  - half of the events in the demo network are bob's, a user it knows;
+  - a webhook's URL is a local receiver's form (the rules refuse anything else a schema can
+    generate: they resolve its host), and a replay's `since` is an hour ago (a window relative
+    to now).
 """
 
 import atexit
 import collections
+import datetime
 import json
 import os
 import sys
@@ -137,6 +141,12 @@ def _steer(case):
     if case.operation.label == "POST /networks/{network_id}/events" and isinstance(case.body, dict):
         if path.get("network_id") == DEMO_NETWORK and _pick(case, "user"):
             case.body["user"] = "bob@example.com"
+    if case.operation.path.startswith("/networks/{network_id}/webhooks") and isinstance(case.body, dict):
+        if "url" in case.body:
+            case.body["url"] = "http://127.0.0.1:9/fuzz"
+        if case.operation.path.endswith("/replay"):
+            hour_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+            case.body["since"] = hour_ago.strftime("%Y-%m-%dT%H:%M:%SZ")
     if case.query:
         case.query.pop("cursor", None)
     body = case.body

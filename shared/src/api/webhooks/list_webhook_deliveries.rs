@@ -19,6 +19,8 @@ const PATH: &str = crate::routes::path_of("list-webhook-deliveries");
 crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    // No key: 401 before any other refusal.
+    crate::auth::probe(&req)?;
     let net = network(&req, PATH)?;
     let id = webhook_id(&req, PATH)?;
     let limit = limit(&req)?;

@@ -41,6 +41,8 @@ fn since_ms(raw: &str, now_ms: u64) -> Result<u64, ApiError> {
 }
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    // No key: 401 before any other refusal.
+    crate::auth::probe(&req)?;
     let body: ReplayBody = json_body(&req, false)?;
     let now = clock::now_ms();
     let since = since_ms(&body.since, now)?;

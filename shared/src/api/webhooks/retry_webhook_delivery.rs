@@ -17,6 +17,8 @@ const PATH: &str = crate::routes::path_of("retry-webhook-delivery");
 crate::api::endpoint!(serve, retry_budget);
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
+    // No key: 401 before any other refusal.
+    crate::auth::probe(&req)?;
     let msg = path_param(&req, PATH, "message_id")?;
     if !is_message_id(&msg) {
         return Err(ApiError::bad_request(
