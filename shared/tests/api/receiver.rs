@@ -44,19 +44,43 @@ struct Inner {
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
+    port: u16,
     inner: Arc<Mutex<Inner>>,
+    accept: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Receiver {
     pub async fn start() -> Receiver {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!(
-            "http://127.0.0.1:{}/hook",
-            listener.local_addr().unwrap().port()
-        );
-        let inner = Arc::new(Mutex::new(Inner::default()));
-        let shared = inner.clone();
-        tokio::spawn(async move {
+        let port = listener.local_addr().unwrap().port();
+        let r = Receiver {
+            url: format!("http://127.0.0.1:{port}/hook"),
+            port,
+            inner: Arc::new(Mutex::new(Inner::default())),
+            accept: Arc::new(Mutex::new(None)),
+        };
+        r.serve(listener);
+        r
+    }
+
+    /// Down: nothing listens on its port until `resume`.
+    pub fn stop(&self) {
+        if let Some(h) = self.accept.lock().unwrap().take() {
+            h.abort();
+        }
+    }
+
+    /// Up again, on the same port.
+    pub async fn resume(&self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        self.serve(listener);
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let shared = self.inner.clone();
+        let h = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let inner = shared.clone();
                 tokio::spawn(async move {
@@ -67,7 +91,7 @@ impl Receiver {
                 });
             }
         });
-        Receiver { url, inner }
+        *self.accept.lock().unwrap() = Some(h);
     }
 
     /// The next requests' answers: (status, delay ms), in turn.

@@ -655,3 +655,69 @@ async fn round_trips_of_the_webhook_routes() {
     );
     count!("delete", 2, app.call("DELETE", &path, None, None));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_receiver_down_for_a_while_loses_nothing() {
+    let app = App::new().await;
+    let short = app.with_webhooks(|w| w.schedule = vec![Duration::from_secs(1); 60]);
+    let rx = Receiver::start().await;
+    let (id, secret) = hook(&app, &rx, json!(["connection.created"])).await;
+    rx.stop();
+    let users: Vec<String> = (0..30).map(|i| format!("down{i}@x.io")).collect();
+    let links = futures::future::join_all(users.iter().map(|u| app.link("p", u, "top@x.io"))).await;
+    assert!(links.iter().all(|(s, _)| *s == 201));
+    // down for 20 s while the sender keeps trying
+    let t = std::time::Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        app.settle().await;
+        short.send_webhooks(1.0).await;
+    }
+    assert!(rx.got().is_empty());
+    let failing = deliveries(&app, &id).await;
+    assert_eq!(failing.len(), 30);
+    assert!(failing
+        .iter()
+        .all(|d| d["status"] == "pending" && d["attempts"].as_u64() >= Some(2)));
+    rx.resume().await;
+    let got = deliver_until(&short, &rx, |g| {
+        users
+            .iter()
+            .all(|u| g.iter().any(|m| m.body["data"]["user"] == json!(u)))
+    })
+    .await;
+    assert!(got.iter().all(|m| signed_by(m, &secret)));
+    let done = deliveries(&app, &id).await;
+    assert!(done.iter().all(|d| d["status"] == "delivered"), "{done:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sender_killed_mid_attempt_leaves_the_message_to_the_next() {
+    let app = App::bare().await;
+    // a lease of 1 s + 5 s: the message comes back 6 s after the dead sender claimed it
+    let sender = app.with_webhooks(|w| w.timeout = Duration::from_secs(1));
+    let rx = Receiver::start().await;
+    rx.plan(&[(204, 3000)]);
+    let (id, _) = hook(&app, &rx, json!(["*"])).await;
+    let msg = test_message(&app, &id).await;
+    let dying = tokio::spawn(async move { sender.send_webhooks(5.0).await });
+    for _ in 0..100 {
+        if !rx.got().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    dying.abort();
+    assert_eq!(rx.got().len(), 1, "the first attempt reached the receiver");
+    let d = &deliveries(&app, &id).await[0];
+    assert_eq!(
+        (d["status"].clone(), d["attempts"].clone()),
+        (json!("pending"), json!(0))
+    );
+    let got = deliver_until(&app, &rx, |g| g.len() >= 2).await;
+    assert!(got.iter().all(|m| m.id == msg));
+    let d = &deliveries(&app, &id).await[0];
+    assert_eq!(
+        (d["status"].clone(), d["attempts"].clone()),
+        (json!("delivered"), json!(1))
+    );
+}
