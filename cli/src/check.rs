@@ -12,7 +12,14 @@ pub async fn run(args: &[&str]) -> Result<(), String> {
         _ => return Err("usage: refnet-admin check [network_id]".into()),
     };
     let state = crate::state().await?;
-    let facts = state.store.check_facts(only).await.map_err(crate::err)?;
+    let mut facts = state.store.check_facts(only).await.map_err(crate::err)?;
+    // Changes younger than this are the fanout's still (default 60 s).
+    if let Some(secs) = std::env::var("CHECK_WEBHOOK_SETTLE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        facts.webhooks.settle_ms = secs * 1000;
+    }
     let report = check(&facts);
     for (what, n) in &report.seen {
         println!("{what}: {n}");

@@ -82,26 +82,23 @@ impl EventType {
     }
 }
 
-/// The event types a webhook takes: `["*"]`, or known types, each once, in the order given.
+/// The event types a webhook takes: known types, each once, in the order given; `*` among
+/// them takes every type, and is all that is kept.
 pub fn subscription(raw: &[String]) -> Result<Vec<String>, &'static str> {
     if raw.is_empty() {
         return Err("events lists at least one event type, or \"*\"");
     }
-    if raw.iter().any(|t| t == "*") {
-        return if raw.len() == 1 {
-            Ok(vec!["*".into()])
-        } else {
-            Err("\"*\" stands alone in events")
-        };
-    }
     let mut out: Vec<String> = Vec::new();
     for t in raw {
-        if EventType::parse(t).is_none() {
+        if t != "*" && EventType::parse(t).is_none() {
             return Err("events holds an unknown event type");
         }
         if !out.contains(t) {
             out.push(t.clone());
         }
+    }
+    if out.iter().any(|t| t == "*") {
+        return Ok(vec!["*".into()]);
     }
     Ok(out)
 }
@@ -439,7 +436,9 @@ mod tests {
         let s = |v: &[&str]| subscription(&v.iter().map(|x| x.to_string()).collect::<Vec<_>>());
         assert_eq!(s(&["*"]).unwrap(), vec!["*"]);
         assert!(s(&[]).is_err());
-        assert!(s(&["*", "reward.created"]).is_err());
+        assert_eq!(s(&["*", "reward.created"]).unwrap(), vec!["*"]);
+        assert_eq!(s(&["*", "*"]).unwrap(), vec!["*"]);
+        assert!(s(&["*", "reward.made"]).is_err());
         assert!(s(&["reward.made"]).is_err());
         assert_eq!(
             s(&["reward.created", "reward.created"]).unwrap(),
