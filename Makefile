@@ -1,4 +1,4 @@
-.PHONY: dev test sam-build check-artifacts bench bench-scale bench-profiles
+.PHONY: dev test sam-build check-artifacts bench bench-scale bench-profiles bench-webhooks
 
 # The local stack on http://127.0.0.1:9000 (DynamoDB Local, table, demo network, all routes).
 dev:
@@ -30,6 +30,9 @@ bench:
 # Signups/s per load mode through the conflict proxy (20 and 50 ms holds), over HTTP.
 bench-scale:
 	./scripts/bench-scale.sh
+
+bench-webhooks:
+	./scripts/bench-webhooks.sh
 
 # The release profiles (none, thin and fat LTO, opt-level s) built from clean and run
 # interleaved: build time, size, init, latency, RSS.

@@ -10,6 +10,8 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${BENCH_DDB_PORT}" AWS_REGION
 # DynamoDB Local accepts any credentials; these are placeholders, not secrets.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 cargo bench -p shared --bench store_paths --bench capacity --bench big_move --bench admin_reads
+# Webhook delivery at a steady 50 changes/s for two minutes (scripts/bench-webhooks.sh).
+./scripts/bench-webhooks.sh
 # Ten minutes of steady mixed load over HTTP: errors, latency drift, RSS (scripts/soak.sh).
 ./scripts/soak.sh
 # Cold starts and warm latency of the release binaries against two floors (scripts/init-bench.sh).

@@ -174,6 +174,9 @@ impl Proxy {
             .and_then(|t| t.split('.').nth(1))
             .unwrap_or("")
             .to_owned();
+        if let Ok(mut t) = self.tally.lock() {
+            *t.calls.entry(target.clone()).or_default() += 1;
+        }
         let (parts, body) = req.into_parts();
         let body = body.collect().await?.to_bytes();
         let failing = self

@@ -13,6 +13,8 @@ pub(crate) struct Tally {
     pub(crate) per_item: HashMap<String, u64>,
     /// Per item, the cancelled transactions it was held in.
     pub(crate) conflicted: HashMap<String, u64>,
+    /// Requests per operation (`PutItem`, `Query`, ...).
+    pub(crate) calls: HashMap<String, u64>,
 }
 
 impl Tally {
@@ -42,6 +44,7 @@ impl Tally {
             "single_write_conflicts": t.single_conflicts,
             "hottest": hot,
             "most_conflicted": contested,
+            "calls": t.calls,
         })
     }
 }
