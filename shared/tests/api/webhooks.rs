@@ -193,11 +193,7 @@ async fn urls_the_rules_refuse_get_invalid_url() {
     let production = app.with_webhooks(|w| w.allow_local = false);
     let (s, v) = create(&production, &rx.url, json!(["*"])).await;
     assert_eq!((s, v["error"]["code"].clone()), (400, json!("invalid_url")));
-    for events in [
-        json!([]),
-        json!(["reward.made"]),
-        json!(["*", "job.finished"]),
-    ] {
+    for events in [json!([]), json!(["reward.made"]), json!(["*", "job.made"])] {
         let (s, v) = create(&app, &rx.url, events.clone()).await;
         assert_eq!(
             (s, v["error"]["code"].clone()),

@@ -127,8 +127,22 @@ impl Store {
         start_sk: Option<String>,
         limit: Option<i32>,
     ) -> Result<Page, StoreError> {
+        self.page_of(pk, sort, start_sk, limit, false).await
+    }
+
+    /// A page of a table partition in either order, resuming after `start_sk`.
+    async fn page_of(
+        &self,
+        pk: &str,
+        sort: &SortKey,
+        start_sk: Option<String>,
+        limit: Option<i32>,
+        forward: bool,
+    ) -> Result<Page, StoreError> {
         let start = start_sk.map(|sk| key_item(&(pk.to_owned(), sk)));
-        let (items, last) = self.query_dir(None, pk, sort, start, limit, false).await?;
+        let (items, last) = self
+            .query_dir(None, pk, sort, start, limit, forward)
+            .await?;
         let last_sk = match last {
             Some(k) => Some(item_key(&k)?.1),
             None => None,
@@ -193,13 +207,7 @@ impl Store {
         start_sk: Option<String>,
         limit: Option<i32>,
     ) -> Result<Page, StoreError> {
-        let start = start_sk.map(|sk| key_item(&(pk.to_owned(), sk)));
-        let (items, last) = self.query_raw(false, pk, sort, start, limit).await?;
-        let last_sk = match last {
-            Some(k) => Some(item_key(&k)?.1),
-            None => None,
-        };
-        Ok(Page { items, last_sk })
+        self.page_of(pk, sort, start_sk, limit, true).await
     }
 
     /// One page of a GSI1 partition, resuming after the index entry `start`.

@@ -155,6 +155,24 @@ pub fn pack(groups: Vec<Vec<TransactWriteItem>>) -> Vec<Vec<TransactWriteItem>> 
     out
 }
 
+/// A single write's outcome: Some when it applied, None when its condition failed.
+fn conditional<T, E, R>(sent: Result<T, SdkError<E, R>>) -> Result<Option<T>, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match sent {
+        Ok(out) => Ok(Some(out)),
+        Err(err)
+            if err.as_service_error().and_then(|e| e.code())
+                == Some("ConditionalCheckFailedException") =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(classify(err)),
+    }
+}
+
 impl Store {
     /// One UpdateItem (a plain write: 1 unit, not a transaction's 2); the item as written, or
     /// None when `cond` failed.
@@ -177,17 +195,7 @@ impl Store {
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await;
-        match sent {
-            Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(err) => Err(classify(err)),
-        }
+        Ok(conditional(sent)?.map(|out| out.attributes.unwrap_or_default()))
     }
 
     /// One PutItem; false when `cond` failed.
@@ -207,16 +215,6 @@ impl Store {
             .set_expression_attribute_values(e.values())
             .send()
             .await;
-        match sent {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(err) => Err(classify(err)),
-        }
+        Ok(conditional(sent)?.is_some())
     }
 }
