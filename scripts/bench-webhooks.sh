@@ -36,7 +36,7 @@ REFNET_DEMO_API_KEY=$KEY "$BIN"/refnet-admin seed-demo >/dev/null
 "$BIN"/stream-poller "http://127.0.0.1:${API_PORT}" >.tools/bench-webhooks-poller.log 2>&1 &
 pids+=($!)
 .venv/bin/cargo-lambda lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT" \
-  --concurrency 12 --ignore-changes >.tools/bench-webhooks-watch.log 2>&1 &
+  --concurrency 4 --ignore-changes >.tools/bench-webhooks-watch.log 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do
   curl -s -o /dev/null "http://127.0.0.1:${API_PORT}/networks/demo/connections" && break

@@ -7,6 +7,7 @@ pub mod deso;
 pub mod deso_key;
 pub mod graph;
 pub mod ids;
+pub mod leaderboard;
 pub mod link;
 pub mod program;
 pub mod referral_csv;

@@ -8,8 +8,8 @@
 //!   stream-poller --dump    every record the stream holds, one JSON line each, then exits
 //!
 //! It also runs the scheduled functions as EventBridge does on AWS: the repair every
-//! `SCHEDULE_EVERY_SECS` (900), and the webhook sender at once and then every
-//! `WEBHOOK_SWEEP_SECS` (55), the time each of its runs sweeps.
+//! `SCHEDULE_EVERY_SECS` (900), and the webhook sender at once and again as each run ends
+//! (each sweeps for `WEBHOOK_SWEEP_SECS`).
 //!
 //! `STREAM_POLLER_DROP=<text>` drops every record whose keys contain the text, as a lost
 //! record: the repair's test switch.
@@ -122,41 +122,43 @@ async fn main() -> Result<(), BoxError> {
         });
         queues.insert(function, tx);
     }
-    let secs = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .unwrap_or(default)
-    };
-    let every = secs("SCHEDULE_EVERY_SECS", 900);
+    let every: u64 = std::env::var("SCHEDULE_EVERY_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(900);
     for (function, _) in shared::routes::SCHEDULED_FUNCTIONS {
-        // The webhook sender sweeps for WEBHOOK_SWEEP_SECS a run: one starts as the last ends,
-        // from the start, so the local stack always delivers.
-        let (first, period) = if function == "webhook-sender" {
-            let sweep = secs("WEBHOOK_SWEEP_SECS", 55);
-            (0, sweep)
-        } else {
-            (every, every)
-        };
         let (http, base) = (http.clone(), base.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(first)).await;
-            loop {
-                let event = serde_json::json!({
-                    "version": "0", "id": "local", "detail-type": "Scheduled Event",
-                    "source": "aws.events", "time": shared::clock::now().rfc3339,
-                    "resources": [], "detail": {}
-                });
-                let (http, base) = (http.clone(), base.clone());
-                // Not awaited: a run that overlaps the next is what EventBridge does too.
-                tokio::spawn(async move {
-                    match invoke(&http, &base, function, &event).await {
+        let event = || {
+            serde_json::json!({
+                "version": "0", "id": "local", "detail-type": "Scheduled Event",
+                "source": "aws.events", "time": shared::clock::now().rfc3339,
+                "resources": [], "detail": {}
+            })
+        };
+        if function == "webhook-sender" {
+            // Each run sweeps for WEBHOOK_SWEEP_SECS; the next starts as it ends (a second
+            // after a failed start), so the local stack always delivers.
+            tokio::spawn(async move {
+                loop {
+                    match invoke(&http, &base, function, &event()).await {
                         Ok(out) => eprintln!("stream-poller: {function}: {out}"),
-                        Err(e) => eprintln!("stream-poller: {function}: {e}"),
+                        Err(e) => {
+                            eprintln!("stream-poller: {function}: {e}");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
                     }
-                });
-                tokio::time::sleep(Duration::from_secs(period)).await;
+                }
+            });
+            continue;
+        }
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(every)).await;
+                match invoke(&http, &base, function, &event()).await {
+                    Ok(out) => eprintln!("stream-poller: {function}: {out}"),
+                    Err(e) => eprintln!("stream-poller: {function}: {e}"),
+                }
             }
         });
     }
