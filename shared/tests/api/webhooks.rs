@@ -52,9 +52,11 @@ async fn webhook(app: &App, id: &str) -> Value {
 }
 
 /// Lets the stream and the sender run until `done` holds of what `rx` got (or 60 s pass).
+/// The stream runs on its own: waiting for it to drain once is enough, and on a busy suite
+/// waiting each round would wait for other tests' changes too.
 async fn deliver_until(app: &App, rx: &Receiver, done: impl Fn(&[Got]) -> bool) -> Vec<Got> {
+    app.settle().await;
     for _ in 0..120 {
-        app.settle().await;
         app.send_webhooks(0.5).await;
         let got = rx.got();
         if done(&got) {
