@@ -1,7 +1,8 @@
 //! The webhook sender, run every minute by EventBridge (and by the local stack's poller): for
-//! `WEBHOOK_SWEEP_SECS` it looks for due messages every `WEBHOOK_POLL_MS`, claims each, and
-//! attempts it beside the others, so one slow endpoint holds only its own messages (at most
-//! `PER_WEBHOOK` at once). Then it waits for the attempts in flight.
+//! `WEBHOOK_SWEEP_SECS` it looks for due messages every `WEBHOOK_POLL_MS` (and as soon as an
+//! attempt ends, when the last look left some for want of room), claims each, and attempts it
+//! beside the others, so one slow endpoint holds only its own messages (at most `PER_WEBHOOK`
+//! at once). Then it waits for the attempts in flight.
 //!
 //! Each attempt resolves and checks the host again, signs with every secret in use, and
 //! records the answer: delivered, due again after the schedule's next wait, or failed. A 410
@@ -57,12 +58,15 @@ pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId
     let mut in_flight = FuturesUnordered::new();
     let mut per_hook: HashMap<String, usize> = HashMap::new();
     let mut next_look = Instant::now();
+    // A look that left due messages for want of room: the next comes as an attempt ends.
+    let mut capped = false;
     loop {
         let now = Instant::now();
         if now >= next_look && now < end {
             next_look = now + w.poll;
             match look(state, &per_hook, only).await {
-                Ok(claimed) => {
+                Ok((claimed, left)) => {
+                    capped = left;
                     for (m, hook) in claimed {
                         *per_hook.entry(m.webhook_id.clone()).or_default() += 1;
                         in_flight.push(attempt(state, m, hook));
@@ -84,6 +88,10 @@ pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId
                 if let Some(n) = per_hook.get_mut(&hook) {
                     *n = n.saturating_sub(1);
                 }
+                if capped {
+                    capped = false;
+                    next_look = Instant::now();
+                }
                 match done {
                     Ok(delivered) => {
                         report.attempts += 1;
@@ -100,12 +108,13 @@ pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId
 }
 
 /// Claims what is due in every partition (skipping webhooks at their limit), and reads the
-/// webhooks and secrets of what it claimed in one BatchGetItem.
+/// webhooks and secrets of what it claimed in one BatchGetItem; and whether it left due
+/// messages for want of room.
 async fn look(
     state: &AppState,
     per_hook: &HashMap<String, usize>,
     only: Option<&NetworkId>,
-) -> Result<Vec<(MessageItem, Hook)>, StoreError> {
+) -> Result<(Vec<(MessageItem, Hook)>, bool), StoreError> {
     let now = clock::now_ms();
     let pages = futures::future::try_join_all(
         (0..DUE_SHARDS).map(|s| state.store.due_messages(s, now, LOOK_LIMIT)),
@@ -113,6 +122,7 @@ async fn look(
     .await?;
     let mut room = per_hook.clone();
     let mut wanted = Vec::new();
+    let mut left = false;
     for m in pages.into_iter().flatten() {
         if only.is_some_and(|net| net.as_str() != m.network_id) {
             continue;
@@ -121,10 +131,12 @@ async fn look(
         if *n < PER_WEBHOOK {
             *n += 1;
             wanted.push(m);
+        } else {
+            left = true;
         }
     }
     if wanted.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), left));
     }
     let lease = now + state.config.webhooks.timeout.as_millis() as u64 + 5_000;
     let claims: Vec<Result<Option<MessageItem>, StoreError>> = futures::stream::iter(wanted)
@@ -145,7 +157,7 @@ async fn look(
         }
     }
     let found = state.store.webhooks_for_sending(&hooks).await?;
-    Ok(claimed
+    let claimed = claimed
         .into_iter()
         .map(|m| {
             let hook = found
@@ -154,7 +166,8 @@ async fn look(
                 .unwrap_or((None, None));
             (m, hook)
         })
-        .collect())
+        .collect();
+    Ok((claimed, left))
 }
 
 /// One attempt of a claimed message; whether it was delivered.
