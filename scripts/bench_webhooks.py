@@ -17,6 +17,7 @@ import urllib.request
 API, KEY, PROXY = sys.argv[1], sys.argv[2], sys.argv[3]
 RATE, SECS, BASE = float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
 arrived = {}  # user -> first arrival time
+FAILED = __import__("collections").Counter()  # links that got no 2xx, by error
 lock = threading.Lock()
 
 
@@ -53,7 +54,7 @@ def calls():
 
 
 def load(tag, secs):
-    """Links at RATE a second for `secs`: {user: time its 201 came back}."""
+    """Links at RATE a second for `secs`: {user: time its 201 came back}; failures counted."""
     done, threads = {}, []
 
     def one(i):
@@ -64,8 +65,9 @@ def load(tag, secs):
             if s in (200, 201):
                 with lock:
                     done[user] = time.time()
-        except OSError:
-            pass
+        except OSError as e:
+            with lock:
+                FAILED[type(e).__name__ + str(getattr(e, "code", ""))] += 1
 
     start, i = time.time(), 0
     while time.time() - start < secs:
@@ -123,7 +125,7 @@ def main():
     per_base = (c1 - c0) / max(1, len(base))
     extra = (c3 - c2) - per_base * len(changed)
     print(f"webhooks bench: {len(changed)} changes at {RATE:g}/s for {SECS:g} s; "
-          f"{len(lags)} delivered, {len(late)} not within 60 s after")
+          f"{len(lags)} delivered, {len(late)} not within 60 s after; links refused: {dict(FAILED)}")
     print(f"| lag p50 | lag p99 | lag max | delivered / changed (second half of the window) "
           f"| DynamoDB calls per change, no webhook | extra calls per delivered message |")
     print(f"| {pct(lags, 50):.2f} s | {pct(lags, 99):.2f} s | {max(lags, default=float('nan')):.2f} s "

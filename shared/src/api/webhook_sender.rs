@@ -1,8 +1,7 @@
 //! The webhook sender, run every minute by EventBridge (and by the local stack's poller): for
-//! `WEBHOOK_SWEEP_SECS` it looks for due messages every `WEBHOOK_POLL_MS` (and as soon as an
-//! attempt ends, when the last look left some for want of room), claims each, and attempts it
-//! beside the others, so one slow endpoint holds only its own messages (at most `PER_WEBHOOK`
-//! at once). Then it waits for the attempts in flight.
+//! `WEBHOOK_SWEEP_SECS` it looks for due messages every `WEBHOOK_POLL_MS`, claims each, and
+//! attempts it beside the others, so one slow endpoint holds only its own messages (at most
+//! `PER_WEBHOOK` at once). Then it waits for the attempts in flight.
 //!
 //! Each attempt resolves and checks the host again, signs with every secret in use, and
 //! records the answer: delivered, due again after the schedule's next wait, or failed. A 410
@@ -29,8 +28,9 @@ use crate::{clock, AppState};
 pub const HANDLER: crate::lambda::Handler =
     crate::lambda::Handler::Scheduled(|state, event| Box::pin(handle(state, event)));
 
-/// Attempts one webhook may have in flight in one sender.
-pub const PER_WEBHOOK: usize = 16;
+/// Attempts one webhook may have in flight in one sender. A look claims up to this many, every
+/// poll: one sender gets up to twice this many messages a second to one webhook.
+pub const PER_WEBHOOK: usize = 64;
 /// Due messages read per partition per look.
 const LOOK_LIMIT: i32 = 100;
 
@@ -58,15 +58,12 @@ pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId
     let mut in_flight = FuturesUnordered::new();
     let mut per_hook: HashMap<String, usize> = HashMap::new();
     let mut next_look = Instant::now();
-    // A look that left due messages for want of room: the next comes as an attempt ends.
-    let mut capped = false;
     loop {
         let now = Instant::now();
         if now >= next_look && now < end {
             next_look = now + w.poll;
             match look(state, &per_hook, only).await {
-                Ok((claimed, left)) => {
-                    capped = left;
+                Ok(claimed) => {
                     for (m, hook) in claimed {
                         *per_hook.entry(m.webhook_id.clone()).or_default() += 1;
                         in_flight.push(attempt(state, m, hook));
@@ -88,10 +85,6 @@ pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId
                 if let Some(n) = per_hook.get_mut(&hook) {
                     *n = n.saturating_sub(1);
                 }
-                if capped {
-                    capped = false;
-                    next_look = Instant::now();
-                }
                 match done {
                     Ok(delivered) => {
                         report.attempts += 1;
@@ -108,13 +101,12 @@ pub async fn sweep(state: &AppState, how_long: Duration, only: Option<&NetworkId
 }
 
 /// Claims what is due in every partition (skipping webhooks at their limit), and reads the
-/// webhooks and secrets of what it claimed in one BatchGetItem; and whether it left due
-/// messages for want of room.
+/// webhooks and secrets of what it claimed in one BatchGetItem.
 async fn look(
     state: &AppState,
     per_hook: &HashMap<String, usize>,
     only: Option<&NetworkId>,
-) -> Result<(Vec<(MessageItem, Hook)>, bool), StoreError> {
+) -> Result<Vec<(MessageItem, Hook)>, StoreError> {
     let now = clock::now_ms();
     let pages = futures::future::try_join_all(
         (0..DUE_SHARDS).map(|s| state.store.due_messages(s, now, LOOK_LIMIT)),
@@ -122,7 +114,6 @@ async fn look(
     .await?;
     let mut room = per_hook.clone();
     let mut wanted = Vec::new();
-    let mut left = false;
     for m in pages.into_iter().flatten() {
         if only.is_some_and(|net| net.as_str() != m.network_id) {
             continue;
@@ -131,12 +122,10 @@ async fn look(
         if *n < PER_WEBHOOK {
             *n += 1;
             wanted.push(m);
-        } else {
-            left = true;
         }
     }
     if wanted.is_empty() {
-        return Ok((Vec::new(), left));
+        return Ok(Vec::new());
     }
     let lease = now + state.config.webhooks.timeout.as_millis() as u64 + 5_000;
     let claims: Vec<Result<Option<MessageItem>, StoreError>> = futures::stream::iter(wanted)
@@ -157,7 +146,7 @@ async fn look(
         }
     }
     let found = state.store.webhooks_for_sending(&hooks).await?;
-    let claimed = claimed
+    Ok(claimed
         .into_iter()
         .map(|m| {
             let hook = found
@@ -166,8 +155,7 @@ async fn look(
                 .unwrap_or((None, None));
             (m, hook)
         })
-        .collect();
-    Ok((claimed, left))
+        .collect())
 }
 
 /// One attempt of a claimed message; whether it was delivered.
