@@ -22,20 +22,7 @@ use crate::store::rewards::{EventItem, RewardItem};
 use crate::store::StoreError;
 use crate::AppState;
 
-fn key_text(r: &EventRecord, attr: &str) -> String {
-    match r.change.keys.get(attr) {
-        Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-fn sequence(r: &EventRecord) -> String {
-    r.change.sequence_number.clone().unwrap_or_default()
-}
-
-fn image<T: serde::de::DeserializeOwned>(img: &serde_dynamo::Item) -> Result<T, StoreError> {
-    serde_dynamo::from_item(img.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
+use super::stream_record::{image, key_text, sequence};
 
 /// What one record asks of the consumer.
 enum Work {

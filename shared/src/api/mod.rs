@@ -27,6 +27,7 @@ pub mod repair;
 pub mod reverse_event;
 mod reward_status;
 mod rewards_json;
+mod stream_record;
 pub mod upsert_program;
 pub mod user_status;
 pub mod void_reward;

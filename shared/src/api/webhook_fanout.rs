@@ -28,6 +28,8 @@ use crate::store::webhooks::WebhookItem;
 use crate::store::StoreError;
 use crate::{clock, AppState};
 
+use super::stream_record::{key_text, maybe_image, sequence};
+
 pub const HANDLER: crate::lambda::Handler =
     crate::lambda::Handler::Stream(|state, event| Box::pin(handle(state, event)));
 
@@ -39,24 +41,6 @@ pub struct Told {
     pub id: String,
     pub body: String,
     pub at: String,
-}
-
-fn key_text(r: &EventRecord, attr: &str) -> String {
-    match r.change.keys.get(attr) {
-        Some(serde_dynamo::AttributeValue::S(s)) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-fn image<T: serde::de::DeserializeOwned>(
-    img: &serde_dynamo::Item,
-) -> Result<Option<T>, StoreError> {
-    if img.is_empty() {
-        return Ok(None);
-    }
-    serde_dynamo::from_item(img.clone())
-        .map(Some)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 fn net_of(raw: &str) -> Result<NetworkId, StoreError> {
@@ -87,8 +71,8 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             let Some((net, prog, user)) = keys::parse_membership_pk(&pk) else {
                 return Ok(None);
             };
-            let before: Option<MembershipItem> = image(old)?;
-            let after: Option<MembershipItem> = image(new)?;
+            let before: Option<MembershipItem> = maybe_image(old)?;
+            let after: Option<MembershipItem> = maybe_image(new)?;
             let was = before.as_ref().and_then(|m| m.referrer.as_deref());
             let now = after.as_ref().and_then(|m| m.referrer.as_deref());
             let gen = after.as_ref().or(before.as_ref()).map_or(0, |m| m.gen);
@@ -114,10 +98,10 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             make(net_of(net)?, kind, identity, data)
         }
         Some(Prefix::Rwd) => {
-            let Some(after) = image::<RewardItem>(new)? else {
+            let Some(after) = maybe_image::<RewardItem>(new)? else {
                 return Ok(None);
             };
-            let before: Option<RewardItem> = image(old)?;
+            let before: Option<RewardItem> = maybe_image(old)?;
             let (kind, identity) = match &before {
                 None => (EventType::RewardCreated, pk.clone()),
                 Some(b) if b.status != after.status => (
@@ -131,10 +115,11 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             make(net_of(&after.network_id)?, kind, identity, data)
         }
         Some(Prefix::Job) => {
-            let Some(after) = image::<JobItem>(new)? else {
+            let Some(after) = maybe_image::<JobItem>(new)? else {
                 return Ok(None);
             };
-            let was_running = image::<JobItem>(old)?.is_none_or(|b| b.status == JobStatus::Running);
+            let was_running =
+                maybe_image::<JobItem>(old)?.is_none_or(|b| b.status == JobStatus::Running);
             if after.status == JobStatus::Running || !was_running {
                 return Ok(None);
             }
@@ -142,10 +127,10 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             make(net_of(&after.network_id)?, EventType::JobFinished, pk, data)
         }
         Some(Prefix::Pay) if sk == "PAY" => {
-            let Some(after) = image::<PayoutItem>(new)? else {
+            let Some(after) = maybe_image::<PayoutItem>(new)? else {
                 return Ok(None);
             };
-            let was_running = image::<PayoutItem>(old)?.is_none_or(|b| b.status == "running");
+            let was_running = maybe_image::<PayoutItem>(old)?.is_none_or(|b| b.status == "running");
             if after.status != "done" || !was_running {
                 return Ok(None);
             }
@@ -158,10 +143,10 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             )
         }
         Some(Prefix::User) => {
-            let Some(after) = image::<ProfileItem>(new)? else {
+            let Some(after) = maybe_image::<ProfileItem>(new)? else {
                 return Ok(None);
             };
-            let was = image::<ProfileItem>(old)?.is_some_and(|b| b.banned());
+            let was = maybe_image::<ProfileItem>(old)?.is_some_and(|b| b.banned());
             if !after.banned() || was {
                 return Ok(None);
             }
@@ -176,7 +161,10 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             )
         }
         Some(Prefix::CodeShard) => {
-            let (Some(after), before) = (image::<ShardItem>(new)?, image::<ShardItem>(old)?) else {
+            let (Some(after), before) = (
+                maybe_image::<ShardItem>(new)?,
+                maybe_image::<ShardItem>(old)?,
+            ) else {
                 return Ok(None);
             };
             let before = before.map_or(0, |b| b.total_referrals);
@@ -287,7 +275,7 @@ pub async fn handle(
     for (r, w) in records.iter().zip(written) {
         if let Err(e) = w {
             tracing::warn!(error = %e, "webhook fanout: a record is retried");
-            failed.push(r.change.sequence_number.clone().unwrap_or_default());
+            failed.push(sequence(r));
         }
     }
     Ok(crate::lambda::batch_failures(failed))
