@@ -52,7 +52,7 @@ cargo build --workspace --bins
 poller_pid=$!
 "$BIN"/refnet-admin seed-demo
 
-echo "Refnet API on http://127.0.0.1:9000 (Ctrl-C stops it)" >&2
+echo "Refnet API on http://127.0.0.1:9000, its console on http://127.0.0.1:9000/console (Ctrl-C stops it)" >&2
 .venv/bin/cargo-lambda lambda watch \
   --invoke-address 127.0.0.1 --invoke-port 9000 \
   --concurrency "${REFNET_CONCURRENCY:-8}" \

@@ -110,6 +110,11 @@ if .venv/bin/python scripts/webhooks_e2e.py "$API" "$KEY"; then echo "smoke ok: 
   echo "smoke FAIL: webhooks"; fails=$((fails + 1))
 fi
 
+# The admin console in headless Chromium: every view over HTTP, axe-core, markup as text.
+if .venv/bin/python scripts/console_e2e.py "$API" "$KEY" .tools/console; then echo "smoke ok: console"; else
+  echo "smoke FAIL: console (screenshots in .tools/console)"; fails=$((fails + 1))
+fi
+
 # Schemathesis over the whole spec, on the same table and binaries behind local-gateway: the
 # HTTP API and Runtime API as AWS speaks them. `cargo lambda watch` acknowledges a function's
 # answer before reading it, and under load loses a few large ones (its 500; README).

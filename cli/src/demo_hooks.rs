@@ -1,6 +1,6 @@
 //! The demo's webhooks, for the sample events: one to read, patch, test and replay (off, so
 //! the local stack sends nothing until its URL is a receiver of yours), one to delete, and a
-//! delivered message to retry.
+//! delivered message to retry, and a failed one.
 
 use shared::clock;
 use shared::domain::webhook::{self, EventType};
@@ -14,6 +14,8 @@ use crate::err;
 pub const DEMO_WEBHOOK: &str = "wh_DemoHook1111111111111";
 const DEMO_GONE: &str = "wh_Gone111111111111111111";
 pub const DEMO_MESSAGE: &str = "msg_19af0000000aaaaaaaaaaaaaaaaaaaa";
+/// Failed after every attempt: the console's deliveries view shows it, and its retry.
+const DEMO_FAILED: &str = "msg_19af0000000bbbbbbbbbbbbbbbbbbbb";
 
 pub async fn seed(store: &Store, net: &NetworkId, now: &clock::Now) -> Result<(), String> {
     for (id, description) in [
@@ -45,22 +47,27 @@ pub async fn seed(store: &Store, net: &NetworkId, now: &clock::Now) -> Result<()
             .map_err(err)?;
     }
     let t = EventType::WebhookTest;
-    let mut m = MessageItem::new(
-        net,
-        DEMO_WEBHOOK,
-        DEMO_MESSAGE,
-        t.as_str(),
-        webhook::body(t, &now.rfc3339, serde_json::json!({})),
-        &now.rfc3339,
-        now.ns / 1_000_000,
-    );
-    // Already delivered: the sample retry makes it due once more.
-    m.status = "delivered".into();
-    m.attempts = 1;
-    m.last_status_code = Some(204);
-    m.next_attempt_ms = None;
-    m.due_pk = None;
-    m.due_sk = None;
-    store.put_message(&m).await.map_err(err)?;
+    for (id, status, attempts, code) in [
+        // Already delivered: the sample retry makes it due once more.
+        (DEMO_MESSAGE, "delivered", 1, 204),
+        (DEMO_FAILED, "failed", 8, 500),
+    ] {
+        let mut m = MessageItem::new(
+            net,
+            DEMO_WEBHOOK,
+            id,
+            t.as_str(),
+            webhook::body(t, &now.rfc3339, serde_json::json!({})),
+            &now.rfc3339,
+            now.ns / 1_000_000,
+        );
+        m.status = status.into();
+        m.attempts = attempts;
+        m.last_status_code = Some(code);
+        m.next_attempt_ms = None;
+        m.due_pk = None;
+        m.due_sk = None;
+        store.put_message(&m).await.map_err(err)?;
+    }
     Ok(())
 }

@@ -42,7 +42,11 @@ fn log_group(out: &mut String, function: &str) {
     let _ = writeln!(out, "    Properties:\n      LogGroupName: !Sub \"/aws/lambda/${{AWS::StackName}}-{function}\"\n      RetentionInDays: !Ref LogRetentionDays\n");
 }
 
-fn route_function(out: &mut String, r: &Route) {
+/// A function and every route it serves: one event per route (`Api`, `Api2`, ...).
+fn route_function(out: &mut String, routes: &[&Route]) {
+    let Some(r) = routes.first() else {
+        return;
+    };
     common(out, r.function, &format!("{} {}", r.method, r.path));
     if r.public {
         let _ = writeln!(
@@ -50,7 +54,15 @@ fn route_function(out: &mut String, r: &Route) {
             "      ReservedConcurrentExecutions: !Ref PublicReservedConcurrency"
         );
     }
-    let _ = writeln!(out, "      Events:\n        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Api\n            Method: {}\n            Path: {}", r.method, r.path);
+    let _ = writeln!(out, "      Events:");
+    for (i, r) in routes.iter().enumerate() {
+        let name = if i == 0 {
+            "Api".to_owned()
+        } else {
+            format!("Api{}", i + 1)
+        };
+        let _ = writeln!(out, "        {name}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref Api\n            Method: {}\n            Path: {}", r.method, r.path);
+    }
     policies(out, r.function);
     out.push('\n');
     log_group(out, r.function);
@@ -349,7 +361,8 @@ pub fn render() -> String {
     let mut out = String::from(HEAD);
     let mut seen = std::collections::BTreeSet::new();
     for r in ROUTES.iter().filter(|r| seen.insert(r.function)) {
-        route_function(&mut out, r);
+        let mine: Vec<&Route> = ROUTES.iter().filter(|o| o.function == r.function).collect();
+        route_function(&mut out, &mine);
     }
     for (function, prefix) in STREAM_FUNCTIONS {
         stream_function(&mut out, function, prefix);

@@ -153,6 +153,8 @@ pub fn access(function: &str) -> Option<Access> {
             &[UserCodes],
         ),
         "get-job" => a(&[GetItem], &[Key, Job], &[], &[]),
+        // Static files only.
+        "console" => a(&[], &[], &[], &[]),
         // A user, its ban or revocation, and a link through a user or a code, which may move.
         "user-status" => a(
             EVERY,

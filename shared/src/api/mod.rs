@@ -4,6 +4,7 @@ pub mod add_connection;
 pub mod aggregate_counts;
 pub mod approve_reward;
 pub mod change_referrer;
+pub mod console;
 pub mod create_payout;
 pub mod derive_rewards;
 pub mod deso;
@@ -106,6 +107,7 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "post-event" => post_event::HANDLER,
         "put-rule" => put_rule::HANDLER,
         "change-referrer" => change_referrer::HANDLER,
+        "console" => console::HANDLER,
         "get-connection-codes" => get_connection_codes::HANDLER,
         "get-job" => get_job::HANDLER,
         "get-referral-info-for-referral-hash" => deso::get_referral_info_for_referral_hash::HANDLER,

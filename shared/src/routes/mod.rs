@@ -32,7 +32,7 @@ const fn public(method: &'static str, path: &'static str, function: &'static str
     }
 }
 
-pub const ROUTES: [Route; 46] = [
+pub const ROUTES: [Route; 48] = [
     r("GET", "/networks/{network_id}/connections", "list-programs"),
     r(
         "PUT",
@@ -231,6 +231,9 @@ pub const ROUTES: [Route; 46] = [
         "/networks/{network_id}/webhooks/{webhook_id}/replay",
         "replay-webhook",
     ),
+    // The operators' page and its files: static, the key is pasted into the page.
+    public("GET", "/console", "console"),
+    public("GET", "/console/{asset}", "console"),
 ];
 
 /// Functions fed by the table's stream: (function, PK prefixes of the items it is fed).
@@ -500,6 +503,7 @@ mod tests {
             );
             checked += 1;
         }
-        assert_eq!(checked, ROUTES.len(), "one event per route");
+        let functions: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
+        assert_eq!(checked, functions.len(), "one event per route function");
     }
 }

@@ -10,6 +10,7 @@ mod policy;
 mod codes;
 mod concurrency;
 mod connections;
+mod console;
 mod contention;
 mod deso;
 mod deso_credits;
