@@ -22,3 +22,25 @@ start_stack() {
   tail -20 "${logs}-watch.log" >&2
   return 1
 }
+
+# Stops each process and everything it started (cargo lambda watch runs cargo and the
+# functions as its children), and returns once they have all exited: a build left running
+# would go on writing into the target directory.
+stop_tree() {
+  local pids=() p
+  collect() {
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null); do collect "$c"; done
+    pids+=("$1")
+  }
+  for p in "$@"; do [ -z "$p" ] || collect "$p"; done
+  [ ${#pids[@]} = 0 ] && return 0
+  kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  kill -9 "${pids[@]}" 2>/dev/null || true
+}

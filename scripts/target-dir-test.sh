@@ -12,8 +12,11 @@ PORT=${TARGET_TEST_PORT:-9180}
 work=$(mktemp -d "$PWD/.tools/target-test.XXXXXX")
 repo="$work/repo"
 watch_pid="" poller_pid=""
+# shellcheck source=scripts/stack.sh
+. scripts/stack.sh
 cleanup() {
-  kill ${watch_pid:+"$watch_pid"} ${poller_pid:+"$poller_pid"} 2>/dev/null || true
+  # Every build cargo lambda watch started has ended before its target directory goes.
+  stop_tree "$watch_pid" "$poller_pid"
   ./scripts/ddb-local.sh stop "$DDB"
   rm -rf "$work"
 }
@@ -36,8 +39,6 @@ cargo build -q -p refnet-admin -p stream-poller -p list-programs
 # shellcheck source=scripts/target.sh
 . scripts/target.sh
 [ "$BIN" = "$CARGO_TARGET_DIR/debug" ] || { echo "target-dir test: BIN is $BIN" >&2; exit 1; }
-# shellcheck source=scripts/stack.sh
-. scripts/stack.sh
 start_stack "$work/stack"
 got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 120 \
   -H "Authorization: Bearer $REFNET_DEMO_API_KEY" "$API/networks/demo/connections")
