@@ -193,54 +193,13 @@ impl Poller {
     /// be read is resumed from its checkpoint and read again next pass; what the other shards
     /// gave in this pass is delivered all the same.
     pub async fn poll(&mut self) -> Result<Vec<Delivery>, BoxError> {
-        Ok(self.pass(1).await?.0)
-    }
-
-    /// One pass that reads each shard until a read finds nothing new (at most `reads` reads a
-    /// shard). Answers the deliveries, and whether every shard was read to its tip: then every
-    /// record committed before the pass began is among them or came in an earlier pass. An
-    /// empty read is the only sure sign; a short one may be cut by the response's size.
-    pub async fn poll_to_tip(&mut self, reads: usize) -> Result<(Vec<Delivery>, bool), BoxError> {
-        self.pass(reads).await
-    }
-
-    async fn pass(&mut self, reads: usize) -> Result<(Vec<Delivery>, bool), BoxError> {
         self.refresh(ShardIteratorType::TrimHorizon).await?;
+        let arn = self.arn.clone().unwrap_or_default();
         let mut out = Vec::new();
-        let mut at_tip = true;
         let ids: Vec<String> = self.shards.keys().cloned().collect();
         for id in ids {
-            let mut tip = false;
-            for _ in 0..reads.max(1) {
-                match self.read_shard(&id, &mut out).await? {
-                    Some(0) => {
-                        tip = true;
-                        break;
-                    }
-                    Some(_) => {}
-                    None => break,
-                }
-            }
-            at_tip &= tip;
-        }
-        Ok((out, at_tip))
-    }
-
-    /// One read of shard `id`, its records added to `out` by function: how many it read (0 for
-    /// a closed shard read to its end); None for a shard unreadable this time.
-    async fn read_shard(
-        &mut self,
-        id: &str,
-        out: &mut Vec<Delivery>,
-    ) -> Result<Option<usize>, BoxError> {
-        let arn = self.arn.clone().unwrap_or_default();
-        {
-            let id = id.to_owned();
-            let it = match self.shards.get(&id).cloned() {
-                Some(Some(it)) => it,
-                // A closed shard read to its end holds nothing more.
-                Some(None) => return Ok(Some(0)),
-                None => return Ok(None),
+            let Some(Some(it)) = self.shards.get(&id).cloned() else {
+                continue;
             };
             let got = match self
                 .streams
@@ -256,7 +215,7 @@ impl Poller {
                     if let Err(e) = self.resume(&arn, &id).await {
                         eprintln!("stream-poller: shard {id}: {e}");
                     }
-                    return Ok(None);
+                    continue;
                 }
             };
             let records = got.records();
@@ -293,8 +252,8 @@ impl Poller {
                     });
                 }
             }
-            Ok(Some(records.len()))
         }
+        Ok(out)
     }
 }
 
