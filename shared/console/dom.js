@@ -89,6 +89,24 @@ export function when(rfc3339) {
   return rfc3339 ? String(rfc3339).replace("T", " ").replace(/\.\d+/, "") : "-";
 }
 
+// A button that runs `run()`; its error shows in `out`, beside it.
+export function action(label, out, run) {
+  return h(
+    "button",
+    {
+      type: "button",
+      onclick: async () => {
+        try {
+          await run();
+        } catch (e) {
+          showError(out, e);
+        }
+      },
+    },
+    label,
+  );
+}
+
 // A list filled page by page. `fetch(cursor)` answers {items, next}; `render(item)` makes a
 // row. reload() starts over, and drops the answers of any earlier start still on their way.
 export function pager({ rows, more, out, fetch, render, empty, moreLabel }) {

@@ -1,7 +1,7 @@
 // Rules and rewards of a program: the rules, the review queue (approve, void), a user's
 // rewards and balance, and payouts with their lines.
 import { call, path } from "./api.js";
-import { h, named, field, input, form, table, row, slot, pager, showError, showStatus, cents, when, uid } from "./dom.js";
+import { h, named, action, field, input, form, table, row, slot, pager, showError, showStatus, cents, when, uid } from "./dom.js";
 import { programList } from "./programs.js";
 
 const POLL_MS = 500;
@@ -88,24 +88,21 @@ function rewardRow(r) {
   const out = slot();
   const statusCell = h("span", { class: `status-${r.status}` }, r.status);
   const reason = input("reason", { placeholder: "reason", "aria-label": `Reason to void ${r.reward_id}`, maxlength: 200 });
-  const act = (verb) => async () => {
-    try {
+  const act = (verb, label) =>
+    action(named(label, r.reward_id), out, async () => {
       const body = verb === "void" && reason.value ? { reason: reason.value } : {};
       const { data } = await call("POST", `rewards/${path(r.reward_id)}/${verb}`, { body });
       statusCell.textContent = data.reward.status;
       showStatus(out, verb === "approve" ? "Approved." : "Voided.");
-    } catch (e) {
-      showError(out, e);
-    }
-  };
+    });
   const actions =
     r.status === "pending" || r.status === "approved"
       ? h(
           "div",
           { class: "actions" },
-          r.status === "pending" ? h("button", { type: "button", onclick: act("approve") }, named("Approve", r.reward_id)) : "",
+          r.status === "pending" ? act("approve", "Approve") : "",
           reason,
-          h("button", { type: "button", onclick: act("void") }, named("Void", r.reward_id)),
+          act("void", "Void"),
           out,
         )
       : "";

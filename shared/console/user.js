@@ -1,7 +1,7 @@
 // A user in a program: the upline as a path, the downline as a tree opened level by level and
 // page by page, the codes, and a change or removal of the referrer.
 import { call, path } from "./api.js";
-import { h, named, field, input, form, table, row, slot, showError, when, uid } from "./dom.js";
+import { h, named, action, field, input, form, table, row, slot, showError, when, uid } from "./dom.js";
 import { watchJob } from "./jobs.js";
 import { programList } from "./programs.js";
 
@@ -82,24 +82,13 @@ function fillLevel(list, program, user, data, openOther) {
     const li = h("li", { class: "more" });
     const err = slot();
     li.append(
-      h(
-        "button",
-        {
-          type: "button",
-          onclick: async () => {
-            try {
-              const next = await call("GET", `connections/${path(program)}/users/${path(user)}`, {
-                query: { level: 1, limit: PAGE, cursor: data.next_cursor },
-              });
-              li.remove();
-              fillLevel(list, program, user, next.data, openOther);
-            } catch (e) {
-              showError(err, e);
-            }
-          },
-        },
-        named("More referees", `of ${user}`),
-      ),
+      action(named("More referees", `of ${user}`), err, async () => {
+        const next = await call("GET", `connections/${path(program)}/users/${path(user)}`, {
+          query: { level: 1, limit: PAGE, cursor: data.next_cursor },
+        });
+        li.remove();
+        fillLevel(list, program, user, next.data, openOther);
+      }),
       err,
     );
     list.append(li);
@@ -179,28 +168,17 @@ export function codeStatus(c) {
 
 function codes(base) {
   const out = slot();
-  const load = h(
-    "button",
-    {
-      type: "button",
-      onclick: async () => {
-        try {
-          const { data } = await call("GET", `${base}/codes`);
-          out.replaceChildren(
-            table(
-              "Codes",
-              ["Code", "Status", "Referrals", "Max", "Created"],
-              data.codes.map((c) =>
-                row(c.code, codeStatus(c), String(c.total_referrals), c.max_referrals ? String(c.max_referrals) : "unlimited", when(c.created_at)),
-              ),
-            ),
-          );
-        } catch (e) {
-          showError(out, e);
-        }
-      },
-    },
-    "Show codes",
-  );
+  const load = action("Show codes", out, async () => {
+    const { data } = await call("GET", `${base}/codes`);
+    out.replaceChildren(
+      table(
+        "Codes",
+        ["Code", "Status", "Referrals", "Max", "Created"],
+        data.codes.map((c) =>
+          row(c.code, codeStatus(c), String(c.total_referrals), c.max_referrals ? String(c.max_referrals) : "unlimited", when(c.created_at)),
+        ),
+      ),
+    );
+  });
   return h("div", {}, h("p", { class: "hint" }, "A user without a code gets one when their codes are shown."), load, out);
 }

@@ -1,6 +1,6 @@
 // Webhooks: the endpoints, their deliveries by status, and a retry of one.
 import { call, path } from "./api.js";
-import { h, named, field, table, row, slot, pager, showError, showStatus, when } from "./dom.js";
+import { h, named, action, field, table, row, slot, pager, showError, showStatus, when } from "./dom.js";
 
 export async function render(view) {
   const listOut = slot();
@@ -69,25 +69,14 @@ function deliveryRow(hook, d) {
   const attempts = h("span", {}, String(d.attempts));
   const next = h("span", {}, when(d.next_attempt_at));
   const out = slot();
-  const retry = h(
-    "button",
-    {
-      type: "button",
-      onclick: async () => {
-        try {
-          const { data } = await call("POST", `webhooks/${path(hook)}/deliveries/${path(d.message_id)}/retry`);
-          const now = data && data.delivery ? data.delivery : { status: "pending" };
-          statusCell.className = `status-${now.status}`;
-          statusCell.textContent = now.status;
-          next.textContent = when(now.next_attempt_at);
-          showStatus(out, "Retry queued: one more attempt now.");
-        } catch (e) {
-          showError(out, e);
-        }
-      },
-    },
-    named("Retry", d.message_id),
-  );
+  const retry = action(named("Retry", d.message_id), out, async () => {
+    const { data } = await call("POST", `webhooks/${path(hook)}/deliveries/${path(d.message_id)}/retry`);
+    const now = data && data.delivery ? data.delivery : { status: "pending" };
+    statusCell.className = `status-${now.status}`;
+    statusCell.textContent = now.status;
+    next.textContent = when(now.next_attempt_at);
+    showStatus(out, "Retry queued: one more attempt now.");
+  });
   const tr = row(d.message_id, d.type, statusCell, attempts, d.last_status_code ? String(d.last_status_code) : "-", next, when(d.created_at), h("div", { class: "actions" }, retry, out));
   tr.dataset.message = d.message_id;
   return tr;
