@@ -47,6 +47,12 @@ step openapi .venv/bin/openapi-spec-validator openapi.yaml
 # Every example in the spec, and every sample event, validates against its schema.
 step spec-examples .venv/bin/python scripts/spec_examples.py
 
+# cargo test on a fresh DynamoDB Local: the smoke's and the fuzzer's tables stay out of its way.
+# What else still runs is printed, so a slow run can be traced to it.
+# (start stops the instance first)
+step ddb-restart ./scripts/ddb-local.sh start "$TEST_DDB_PORT"
+ps -eo pid,pcpu,rss,etime,args --sort=-pcpu | cut -c1-160 | head -12
+
 log=$(mktemp)
 rm -f "$TARGET/tmp/policy-use.txt"
 set +e

@@ -157,15 +157,6 @@ function referrerForms(base, referrer, progress, reopen) {
   return h("div", {}, current, change, referrer ? remove : "");
 }
 
-// A code's status, the first that applies: inactive, expired, full, active.
-export function codeStatus(c) {
-  if (c.status) return c.status;
-  if (!c.active) return "inactive";
-  if (c.expires_at && Date.parse(c.expires_at) <= Date.now()) return "expired";
-  if (c.max_referrals > 0 && c.total_referrals >= c.max_referrals) return "full";
-  return "active";
-}
-
 function codes(base) {
   const out = slot();
   const load = action("Show codes", out, async () => {
@@ -173,9 +164,16 @@ function codes(base) {
     out.replaceChildren(
       table(
         "Codes",
-        ["Code", "Status", "Referrals", "Max", "Created"],
+        ["Code", "Status", "Referrals", "Max", "Expires", "Created"],
         data.codes.map((c) =>
-          row(c.code, codeStatus(c), String(c.total_referrals), c.max_referrals ? String(c.max_referrals) : "unlimited", when(c.created_at)),
+          row(
+            c.code,
+            c.status,
+            String(c.total_referrals),
+            c.max_referrals ? String(c.max_referrals) : "unlimited",
+            c.expires_at ? when(c.expires_at) : "never",
+            when(c.created_at),
+          ),
         ),
       ),
     );

@@ -29,6 +29,17 @@ pub fn now_secs() -> u64 {
     now().ns / 1_000_000_000
 }
 
+/// `ms` since the epoch, in RFC 3339 with milliseconds.
+pub fn rfc3339_ms(ms: u64) -> String {
+    rfc3339(ms.saturating_mul(1_000_000))
+}
+
+/// An RFC 3339 time in ms since the epoch; None when unreadable or before 1970.
+pub fn parse_rfc3339_ms(raw: &str) -> Option<u64> {
+    let t = chrono::DateTime::parse_from_rfc3339(raw).ok()?;
+    u64::try_from(t.timestamp_millis()).ok()
+}
+
 pub fn rfc3339(ns: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_nanos(ns)).to_string()
 }

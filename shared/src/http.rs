@@ -233,13 +233,20 @@ pub fn body_bytes_up_to(req: &Request, max: usize) -> Result<&[u8], ApiError> {
 
 /// The JSON body as `T`. An empty body counts as `{}` when `empty_ok`.
 pub fn json_body<T: DeserializeOwned>(req: &Request, empty_ok: bool) -> Result<T, ApiError> {
+    from_fields(json_fields(req, empty_ok)?)
+}
+
+/// The JSON body's fields, nulls included: for the few fields where null means "clear".
+pub fn json_fields(
+    req: &Request,
+    empty_ok: bool,
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
     let bytes = body_bytes(req)?;
     let text = std::str::from_utf8(bytes)
         .map_err(|_| ApiError::bad_request("invalid_json", "the body is not valid UTF-8"))?;
     if text.trim().is_empty() {
         if empty_ok {
-            return serde_json::from_str("{}")
-                .map_err(|e| ApiError::bad_request("invalid_body", format!("invalid body: {e}")));
+            return Ok(serde_json::Map::new());
         }
         return Err(ApiError::bad_request(
             "invalid_json",
@@ -249,12 +256,19 @@ pub fn json_body<T: DeserializeOwned>(req: &Request, empty_ok: bool) -> Result<T
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
         ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
     })?;
-    let serde_json::Value::Object(mut fields) = value else {
+    let serde_json::Value::Object(fields) = value else {
         return Err(ApiError::bad_request(
             "invalid_body",
             "the body must be a JSON object",
         ));
     };
+    Ok(fields)
+}
+
+/// Body fields as `T`.
+pub fn from_fields<T: DeserializeOwned>(
+    mut fields: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
     // A null field is an absent one, on both API families (Go's decoder, which DeSo's clients
     // were written against, leaves the zero value).
     fields.retain(|_, v| !v.is_null());

@@ -152,6 +152,18 @@ pub fn access(function: &str) -> Option<Access> {
             &[User, Code, DefCode, NetCodes],
             &[UserCodes],
         ),
+        "create-code" => a(
+            &[BatchGetItem, PutItem, UpdateItem],
+            &[Key, Net],
+            &[User, Code, CodeName, CodeShard, NetCodes],
+            &[],
+        ),
+        "update-code" => a(
+            &[GetItem, BatchGetItem, PutItem, UpdateItem],
+            &[Key, Code, CodeName, CodeShard],
+            &[Code, CodeShard],
+            &[],
+        ),
         "get-job" => a(&[GetItem], &[Key, Job], &[], &[]),
         // Static files only.
         "console" => a(&[], &[], &[], &[]),
@@ -159,7 +171,7 @@ pub fn access(function: &str) -> Option<Access> {
         "user-status" => a(
             EVERY,
             &[
-                Key, Net, User, Mem, Cnt, Fence, Down, JobPend, Code, CodeShard,
+                Key, Net, User, Mem, Cnt, Fence, Down, JobPend, Code, CodeName, CodeShard,
             ],
             &[
                 User, Mem, Down, Fence, Job, JobPend, Code, CodeShard, CodeRef,

@@ -30,6 +30,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     auth.map_err(ApiError::from)?;
     let program = program.ok_or_else(|| program_not_found(&prog))?;
     let mut codes = codes?;
+    let now = crate::clock::now_ms();
     if codes.is_empty() {
         match state
             .store
@@ -45,7 +46,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         &json!({
             "user": user.as_str(),
             "program_id": prog.as_str(),
-            "codes": codes.iter().map(code_json).collect::<Vec<_>>(),
+            "codes": codes.iter().map(|c| code_json(c, now)).collect::<Vec<_>>(),
         }),
     ))
 }

@@ -4,7 +4,9 @@ pub mod add_connection;
 pub mod aggregate_counts;
 pub mod approve_reward;
 pub mod change_referrer;
+mod code_fields;
 pub mod console;
+pub mod create_code;
 pub mod create_payout;
 pub mod derive_rewards;
 pub mod deso;
@@ -29,6 +31,7 @@ pub mod reverse_event;
 mod reward_status;
 mod rewards_json;
 mod stream_record;
+pub mod update_code;
 pub mod upsert_program;
 pub mod user_status;
 pub mod void_reward;
@@ -40,6 +43,7 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
+use crate::domain::code::CodeStatus;
 use crate::domain::link::Refusal;
 use crate::domain::{Code, NetworkId, Program, ProgramId, UserId};
 use crate::http::{json_response, ApiError};
@@ -108,6 +112,8 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "put-rule" => put_rule::HANDLER,
         "change-referrer" => change_referrer::HANDLER,
         "console" => console::HANDLER,
+        "create-code" => create_code::HANDLER,
+        "update-code" => update_code::HANDLER,
         "get-connection-codes" => get_connection_codes::HANDLER,
         "get-job" => get_job::HANDLER,
         "get-referral-info-for-referral-hash" => deso::get_referral_info_for_referral_hash::HANDLER,
@@ -196,12 +202,14 @@ pub(crate) fn connection_json(c: &Connection) -> Value {
     })
 }
 
-pub(crate) fn code_json(c: &Code) -> Value {
+pub(crate) fn code_json(c: &Code, now_ms: u64) -> Value {
     json!({
         "code": c.code.as_str(),
         "active": c.active,
+        "status": c.status(now_ms).as_str(),
         "max_referrals": c.config.max_referrals,
         "total_referrals": c.totals.total_referrals,
+        "expires_at": c.expires_ms.map(crate::clock::rfc3339_ms),
         "created_at": c.created_at,
     })
 }
@@ -288,10 +296,7 @@ pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
             "the user has no referrer in this program",
         ),
         Refusal::CodeNotFound => code_not_found(),
-        Refusal::CodeUnavailable => ApiError::conflict(
-            "code_unavailable",
-            "the referral code is inactive or has reached its maximum referrals",
-        ),
+        Refusal::CodeUnavailable(why) => code_unavailable(why),
     }
 }
 
@@ -301,6 +306,16 @@ pub(crate) fn user_banned() -> ApiError {
         "user_banned",
         "the user or the referrer is banned",
     )
+}
+
+/// 409 `code_unavailable`, naming why.
+pub(crate) fn code_unavailable(why: CodeStatus) -> ApiError {
+    let message = match why {
+        CodeStatus::Expired => "the referral code has expired",
+        CodeStatus::Full => "the referral code has reached its maximum referrals",
+        CodeStatus::Inactive | CodeStatus::Active => "the referral code is inactive",
+    };
+    ApiError::conflict("code_unavailable", message)
 }
 
 pub(crate) fn code_not_found() -> ApiError {

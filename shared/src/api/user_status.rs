@@ -97,7 +97,8 @@ fn parse_referrer(
     raw: &str,
     program: Option<ProgramId>,
 ) -> Result<Referrer, ApiError> {
-    let looks_like_user = raw.contains('@') || raw.trim().len() > crate::domain::ids::CODE_LEN;
+    // A DeSo key is longer than any code.
+    let looks_like_user = raw.contains('@') || raw.trim().len() > crate::domain::ids::VANITY_MAX;
     if looks_like_user {
         let who = user_field(state, "referrer", raw)?;
         let prog = program.ok_or_else(|| {
@@ -113,7 +114,7 @@ fn parse_referrer(
         .map_err(|_| {
             ApiError::bad_request(
                 "invalid_referrer",
-                "referrer must be an email, a DeSo public key or an 8-character referral code",
+                "referrer must be an email, a DeSo public key or a referral code",
             )
         })
 }
@@ -127,17 +128,12 @@ async fn create_with_referrer(
 ) -> Result<Response<Body>, ApiError> {
     let (who, prog, code) = match referrer {
         Referrer::User(u, p) => (u, p, None),
-        Referrer::Code(c) => match state
-            .store
-            .code_items(std::slice::from_ref(&c), true)
-            .await?
-            .pop()
-        {
-            Some(found) if found.network_id == net.as_str() => {
+        Referrer::Code(c) => match state.store.find_code(net, &c).await? {
+            Some(found) => {
                 let found = found.into_code(Default::default())?;
-                (found.owner, found.program, Some(c))
+                (found.owner, found.program, Some(found.code))
             }
-            _ => return Err(super::code_not_found()),
+            None => return Err(super::code_not_found()),
         },
     };
     let outcome = state

@@ -174,7 +174,7 @@ async fn told(state: &AppState, r: &EventRecord) -> Result<Option<Told>, StoreEr
             let Some(code) = Prefix::CodeShard
                 .strip(&pk)
                 .and_then(|r| r.rsplit_once('#'))
-                .and_then(|(c, _)| ReferralCode::try_from(c).ok())
+                .and_then(|(c, _)| ReferralCode::from_token(c).ok())
             else {
                 return Ok(None);
             };

@@ -52,6 +52,41 @@ pub struct Code {
     pub totals: CodeTotals,
     pub created_at: String,
     pub created_ns: u64,
+    /// When it stops making connections, in ms since the epoch; None: never.
+    pub expires_ms: Option<u64>,
+}
+
+/// What a code can do now: the first that applies of inactive, expired, full, active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeStatus {
+    Inactive,
+    Expired,
+    Full,
+    Active,
+}
+
+impl CodeStatus {
+    /// The one place a code's state is derived from its fields.
+    pub fn of(active: bool, expires_ms: Option<u64>, full: bool, now_ms: u64) -> CodeStatus {
+        if !active {
+            CodeStatus::Inactive
+        } else if expires_ms.is_some_and(|e| now_ms >= e) {
+            CodeStatus::Expired
+        } else if full {
+            CodeStatus::Full
+        } else {
+            CodeStatus::Active
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeStatus::Inactive => "inactive",
+            CodeStatus::Expired => "expired",
+            CodeStatus::Full => "full",
+            CodeStatus::Active => "active",
+        }
+    }
 }
 
 impl Code {
@@ -73,7 +108,12 @@ impl Code {
             totals: CodeTotals::default(),
             created_at: now.rfc3339.clone(),
             created_ns: now.ns,
+            expires_ms: None,
         })
+    }
+
+    pub fn status(&self, now_ms: u64) -> CodeStatus {
+        CodeStatus::of(self.active, self.expires_ms, self.is_full(), now_ms)
     }
 
     /// Whether the code is full: a positive cap reached (or lowered below the total).
@@ -105,7 +145,26 @@ mod tests {
             },
             created_at: String::new(),
             created_ns: 0,
+            expires_ms: None,
         }
+    }
+
+    #[test]
+    fn status_is_the_first_that_applies() {
+        use CodeStatus::*;
+        let mut c = code(2, 2);
+        assert_eq!(c.status(100), Full);
+        c.expires_ms = Some(100);
+        assert_eq!(c.status(99), Full);
+        // the expiry instant itself is expired: a code counts strictly before it
+        assert_eq!(c.status(100), Expired);
+        c.active = false;
+        assert_eq!(c.status(100), Inactive);
+        let mut open = code(0, 7);
+        assert_eq!(open.status(5), Active);
+        open.expires_ms = Some(6);
+        assert_eq!(open.status(5), Active);
+        assert_eq!(open.status(6).as_str(), "expired");
     }
 
     #[test]

@@ -151,18 +151,40 @@ impl fmt::Display for UserId {
     }
 }
 
-/// A referral code: 8 characters of the base58 alphabet.
+/// A referral code: 8 characters of the base58 alphabet (a referral hash, unique in the whole
+/// table, which the DeSo routes read too), or a vanity code of 3 to 32 characters of
+/// `[A-Za-z0-9_-]`, unique in its network: that one carries its network, which its keys hold.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ReferralCode(String);
+pub struct ReferralCode {
+    text: String,
+    /// The network of a vanity code not of the hash form, once known.
+    scope: Option<String>,
+}
 
 pub const CODE_LEN: usize = 8;
+/// The longest vanity code.
+pub const VANITY_MAX: usize = 32;
+const VANITY_MIN: usize = 3;
 
 /// The base58 alphabet (Bitcoin's), which DeSo uses too.
 pub const BASE58: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
+/// Words no vanity code may be, whatever their letter case: one per line, `#` comments.
+const RESERVED: &str = include_str!("../../data/reserved-codes.txt");
+
+fn is_hash(s: &str) -> bool {
+    s.len() == CODE_LEN && s.bytes().all(|b| BASE58.contains(&b))
+}
+
+fn is_vanity(s: &str) -> bool {
+    (VANITY_MIN..=VANITY_MAX).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 impl ReferralCode {
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// A fresh random code. Uniqueness is enforced by the store on write.
@@ -179,20 +201,95 @@ impl ReferralCode {
             }
             out.push(alphabet[(v % 58) as usize] as char);
         }
-        Ok(ReferralCode(out))
+        Ok(ReferralCode::plain(out))
     }
-}
 
-impl TryFrom<&str> for ReferralCode {
-    type Error = DomainError;
-    fn try_from(s: &str) -> Result<Self, DomainError> {
-        let alphabet = BASE58;
-        if s.len() == CODE_LEN && s.bytes().all(|b| alphabet.contains(&b)) {
-            Ok(ReferralCode(s.to_owned()))
+    fn plain(text: String) -> Self {
+        ReferralCode { text, scope: None }
+    }
+
+    /// The code as named in network `net`: a vanity code is that network's.
+    pub fn in_network(&self, net: &NetworkId) -> Self {
+        ReferralCode {
+            text: self.text.clone(),
+            scope: (!is_hash(&self.text)).then(|| net.as_str().to_owned()),
+        }
+    }
+
+    /// What its keys hold: the text, and for a vanity code `@` and its network.
+    pub fn key_token(&self) -> String {
+        match &self.scope {
+            Some(net) => format!("{}@{net}", self.text),
+            None => self.text.clone(),
+        }
+    }
+
+    /// A code back from a key token.
+    pub fn from_token(token: &str) -> Result<Self, DomainError> {
+        match token.split_once('@') {
+            Some((text, net)) => {
+                let net = NetworkId::try_from(net)?;
+                Ok(ReferralCode::try_from(text)?.in_network(&net))
+            }
+            None => ReferralCode::try_from(token),
+        }
+    }
+
+    /// A referral hash only: what the DeSo routes read.
+    pub fn hash(s: &str) -> Result<Self, DomainError> {
+        if is_hash(s) {
+            Ok(ReferralCode::plain(s.to_owned()))
+        } else {
+            Err(DomainError::invalid(
+                "invalid_hash",
+                "a referral hash is 8 characters of the base58 alphabet",
+            ))
+        }
+    }
+
+    /// A code a client chose, in the vanity form (see `is_reserved`).
+    pub fn vanity(s: &str) -> Result<Self, DomainError> {
+        if is_vanity(s) {
+            Ok(ReferralCode::plain(s.to_owned()))
         } else {
             Err(DomainError::invalid(
                 "invalid_code",
-                "a referral code is 8 characters of the base58 alphabet",
+                "a vanity code is 3 to 32 characters of letters, digits, '_' and '-'",
+            ))
+        }
+    }
+
+    /// Whether it is on the reserved list, whatever its letter case: no client may choose it.
+    pub fn is_reserved(&self) -> bool {
+        let folded = self.folded();
+        RESERVED
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .any(|w| w.eq_ignore_ascii_case(&folded))
+    }
+
+    /// Whether the DeSo routes can read it: 8 characters of base58.
+    pub fn is_hash(&self) -> bool {
+        is_hash(&self.text)
+    }
+
+    /// The form codes are compared in within a network: ASCII lower case.
+    pub fn folded(&self) -> String {
+        self.text.to_ascii_lowercase()
+    }
+}
+
+/// Any code: a hash or a vanity code (reserved words included: a stored code is read as is).
+impl TryFrom<&str> for ReferralCode {
+    type Error = DomainError;
+    fn try_from(s: &str) -> Result<Self, DomainError> {
+        if is_hash(s) || is_vanity(s) {
+            Ok(ReferralCode::plain(s.to_owned()))
+        } else {
+            Err(DomainError::invalid(
+                "invalid_code",
+                "a referral code is 3 to 32 characters of letters, digits, '_' and '-'",
             ))
         }
     }
@@ -200,7 +297,7 @@ impl TryFrom<&str> for ReferralCode {
 
 impl fmt::Display for ReferralCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -332,9 +429,33 @@ mod tests {
             assert_eq!(c.as_str().len(), 8);
             assert!(ReferralCode::try_from(c.as_str()).is_ok());
         }
-        assert!(ReferralCode::try_from("0OIl0OIl").is_err());
-        assert!(ReferralCode::try_from("abc").is_err());
-        assert!(ReferralCode::try_from("abcdefghj").is_err());
+        assert!(ReferralCode::hash("0OIl0OIl").is_err());
+        assert!(ReferralCode::hash("abc").is_err());
+        assert!(ReferralCode::hash("abcdefghj").is_err());
+        // vanity codes: any code, but not a hash
+        let v = ReferralCode::vanity("SUMMER-alice_2").unwrap();
+        assert!(!v.is_hash());
+        assert_eq!(v.folded(), "summer-alice_2");
+        assert!(ReferralCode::vanity("Summer12").unwrap().is_hash());
+        for bad in ["ab", "a b c", "héllo", "x#y", &"a".repeat(33), ""] {
+            assert!(ReferralCode::vanity(bad).is_err(), "{bad}");
+            assert!(ReferralCode::try_from(bad).is_err(), "{bad}");
+        }
+        assert!(ReferralCode::try_from(&*"a".repeat(32)).is_ok());
+        // reserved words, whatever their case; stored codes read back whatever they are
+        for w in ["admin", "API", "Null"] {
+            assert!(ReferralCode::vanity(w).unwrap().is_reserved(), "{w}");
+        }
+        assert!(!ReferralCode::vanity("admins").unwrap().is_reserved());
+        // a vanity code's keys hold its network; a hash's do not
+        let net = NetworkId::try_from("n1").unwrap();
+        let v = ReferralCode::vanity("Spring").unwrap().in_network(&net);
+        assert_eq!(v.key_token(), "Spring@n1");
+        assert_eq!(v.to_string(), "Spring");
+        assert_eq!(ReferralCode::from_token("Spring@n1").unwrap(), v);
+        let h = ReferralCode::vanity("Summer12").unwrap().in_network(&net);
+        assert_eq!(h.key_token(), "Summer12");
+        assert!(ReferralCode::from_token("Spring@n#1").is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! reads the facts, these rules decide, and the store's transaction conditions keep the facts
 //! true until the write.
 
+use super::code::CodeStatus;
 use super::graph::{edges_of, upline_under, Edge, FenceState, MemberView};
 use super::{Code, Level, Program, ProgramId, UserId};
 
@@ -25,7 +26,8 @@ pub enum Refusal {
     Cycle,
     UserBanned,
     CodeNotFound,
-    CodeUnavailable,
+    /// Why: inactive, expired or full.
+    CodeUnavailable(super::code::CodeStatus),
     NotConnected,
     SubtreeBusy,
 }
@@ -39,6 +41,8 @@ pub struct LinkFacts<'a> {
     pub referrer: Option<&'a MemberView>,
     pub user_banned: bool,
     pub referrer_banned: bool,
+    /// The request's time, which a code's expiry is compared with.
+    pub now_ms: u64,
 }
 
 /// What the rules allow.
@@ -82,8 +86,12 @@ pub fn judge(
     if !program.active {
         return Verdict::Refused(Refusal::ProgramInactive);
     }
-    if f.code.flatten().is_some_and(|c| !c.active) {
-        return Verdict::Refused(Refusal::CodeUnavailable);
+    if let Some(c) = f.code.flatten() {
+        // fullness is the shards' to tell, in the transaction
+        let status = CodeStatus::of(c.active, c.expires_ms, false, f.now_ms);
+        if status != CodeStatus::Active {
+            return Verdict::Refused(Refusal::CodeUnavailable(status));
+        }
     }
     if super::graph::closes_cycle(user, f.referrer) {
         return Verdict::Refused(Refusal::Cycle);
@@ -228,6 +236,7 @@ mod tests {
             referrer: None,
             user_banned: false,
             referrer_banned: false,
+            now_ms: 1_000,
         }
     }
 

@@ -124,7 +124,7 @@ pub fn parse(text: &str, network: DesoNetwork) -> Result<Vec<CsvRow>, CsvError> 
         let get = |k: usize| rec.get(idx[k]).unwrap_or("");
         let hash = match get(0).trim() {
             "" => None,
-            h => Some(ReferralCode::try_from(h).map_err(|_| {
+            h => Some(ReferralCode::hash(h).map_err(|_| {
                 err(
                     row,
                     "ReferralHashBase58 must be empty (create) or an 8-character hash (update)",

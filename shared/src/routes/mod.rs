@@ -32,7 +32,7 @@ const fn public(method: &'static str, path: &'static str, function: &'static str
     }
 }
 
-pub const ROUTES: [Route; 48] = [
+pub const ROUTES: [Route; 50] = [
     r("GET", "/networks/{network_id}/connections", "list-programs"),
     r(
         "PUT",
@@ -53,6 +53,16 @@ pub const ROUTES: [Route; 48] = [
         "GET",
         "/networks/{network_id}/connections/{program_id}/users/{user}/codes",
         "get-connection-codes",
+    ),
+    r(
+        "POST",
+        "/networks/{network_id}/connections/{program_id}/users/{user}/codes",
+        "create-code",
+    ),
+    r(
+        "PATCH",
+        "/networks/{network_id}/codes/{code}",
+        "update-code",
     ),
     r(
         "PUT",

@@ -147,7 +147,7 @@ impl Collector {
         } else if Prefix::of(&pk) == Some(Prefix::Code) {
             let c: CodeItem = items::from_item(item)?;
             if wanted(&c.network_id) {
-                f.codes.insert(c.code, CodeFact::default());
+                f.codes.insert(c.key()?.key_token(), CodeFact::default());
             }
         } else if let Some(code) = code_of_pk(&pk, Prefix::CodeShard) {
             let shard: ShardItem = items::from_item(item)?;

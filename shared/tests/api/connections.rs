@@ -412,105 +412,109 @@ async fn round_trips() {
 #[tokio::test]
 async fn round_trips_of_every_endpoint() {
     let app = App::new().await;
-    let mut seen = Vec::new();
-    macro_rules! count {
-        ($name:expr, $want:expr, $call:expr) => {{
-            app.calls.reset();
-            let (s, v) = $call.await;
-            assert!(s < 300, "{}: {s} {v}", $name);
-            let n = app.calls.count();
-            seen.push(format!("{} = {n}", $name));
-            assert_eq!(n, $want, "{}", $name);
-        }};
-    }
-    count!(
+    app.trips(
         "put program (create)",
         2,
-        app.put("/networks/{net}/connections/q", json!({}))
-    );
-    count!(
+        app.put("/networks/{net}/connections/q", json!({})),
+    )
+    .await;
+    app.trips(
         "put program (update)",
         2,
-        app.put("/networks/{net}/connections/q", json!({"name": "Q"}))
-    );
-    count!("list programs", 2, app.get("/networks/{net}/connections"));
-    count!("add connection", 2, app.link("p", "b@x.io", "a@x.io"));
-    count!(
+        app.put("/networks/{net}/connections/q", json!({"name": "Q"})),
+    )
+    .await;
+    app.trips("list programs", 2, app.get("/networks/{net}/connections"))
+        .await;
+    app.trips("add connection", 2, app.link("p", "b@x.io", "a@x.io"))
+        .await;
+    app.trips(
         "add connection replay",
         1,
-        app.link("p", "b@x.io", "a@x.io")
-    );
-    count!(
+        app.link("p", "b@x.io", "a@x.io"),
+    )
+    .await;
+    app.trips(
         "user connections",
         1 + shared::domain::shards::EDGE_SHARDS,
-        app.get("/networks/{net}/connections/p/users/a@x.io")
-    );
-    count!(
+        app.get("/networks/{net}/connections/p/users/a@x.io"),
+    )
+    .await;
+    app.trips(
         "user connections, no downline",
         1,
-        app.get("/networks/{net}/connections/p/users/b@x.io")
-    );
-    count!(
+        app.get("/networks/{net}/connections/p/users/b@x.io"),
+    )
+    .await;
+    app.trips(
         "connection codes, first",
         3,
-        app.get("/networks/{net}/connections/p/users/a@x.io/codes")
-    );
-    count!(
+        app.get("/networks/{net}/connections/p/users/a@x.io/codes"),
+    )
+    .await;
+    app.trips(
         "connection codes",
         3,
-        app.get("/networks/{net}/connections/p/users/a@x.io/codes")
-    );
-    count!(
+        app.get("/networks/{net}/connections/p/users/a@x.io/codes"),
+    )
+    .await;
+    app.trips(
         "create_user",
         2,
         app.post(
             "/networks/{net}/user_status",
-            json!({"user": "c@x.io", "status_change": "create_user"})
-        )
-    );
-    count!(
+            json!({"user": "c@x.io", "status_change": "create_user"}),
+        ),
+    )
+    .await;
+    app.trips(
         "create_user with user referrer",
         3,
         app.post("/networks/{net}/user_status", json!({"user": "d@x.io", "status_change": "create_user", "referrer": "a@x.io", "referral_program_id": "p"}))
-    );
+    ).await;
     let (_, codes) = app
         .get("/networks/{net}/connections/p/users/a@x.io/codes")
         .await;
     let code = codes["codes"][0]["code"].as_str().unwrap().to_owned();
-    count!(
+    app.trips(
         "create_user with code",
         4,
         app.post(
             "/networks/{net}/user_status",
-            json!({"user": "e@x.io", "status_change": "create_user", "referrer": code})
-        )
-    );
-    count!(
+            json!({"user": "e@x.io", "status_change": "create_user", "referrer": code}),
+        ),
+    )
+    .await;
+    app.trips(
         "change referrer, no referees",
         2,
-        app.set_referrer("p", "e@x.io", "b@x.io")
-    );
-    count!(
+        app.set_referrer("p", "e@x.io", "b@x.io"),
+    )
+    .await;
+    app.trips(
         "change referrer, with referees",
         22,
-        app.set_referrer("p", "b@x.io", "z@x.io")
-    );
-    count!("remove referrer", 22, app.remove_referrer("p", "b@x.io"));
-    count!(
+        app.set_referrer("p", "b@x.io", "z@x.io"),
+    )
+    .await;
+    app.trips("remove referrer", 22, app.remove_referrer("p", "b@x.io"))
+        .await;
+    app.trips(
         "revoke_invite",
         2,
         app.post(
             "/networks/{net}/user_status",
-            json!({"user": "c@x.io", "status_change": "revoke_invite"})
-        )
-    );
-    count!(
+            json!({"user": "c@x.io", "status_change": "revoke_invite"}),
+        ),
+    )
+    .await;
+    app.trips(
         "ban",
         4,
         app.post(
             "/networks/{net}/user_status",
-            json!({"user": "a@x.io", "status_change": "ban"})
-        )
-    );
-    eprintln!("round trips: {}", seen.join(", "));
+            json!({"user": "a@x.io", "status_change": "ban"}),
+        ),
+    )
+    .await;
 }

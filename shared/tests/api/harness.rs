@@ -463,6 +463,22 @@ impl App {
         assert!(out.batch_item_failures.is_empty(), "{function}: failures");
     }
 
+    /// Runs `call` alone; asserts it succeeds in `want` round trips, and gives its body.
+    pub async fn trips(
+        &self,
+        name: &str,
+        want: usize,
+        call: impl Future<Output = (u16, Value)>,
+    ) -> Value {
+        self.calls.reset();
+        let (s, v) = call.await;
+        assert!(s < 300, "{name}: {s} {v}");
+        let n = self.calls.count();
+        eprintln!("round trips: {name} = {n}");
+        assert_eq!(n, want, "{name}");
+        v
+    }
+
     /// Waits until the counts include everything written so far.
     pub async fn settle(&self) {
         crate::stream::settle().await

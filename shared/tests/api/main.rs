@@ -27,4 +27,5 @@ mod security;
 mod self_healing;
 mod stream;
 mod user_status;
+mod vanity_codes;
 mod webhooks;

@@ -174,7 +174,7 @@ async fn bad_bodies() {
             "missing_referral_program_id",
         ),
         (
-            json!({"user": "a@x.io", "status_change": "revoke_invite", "referrer": "abc"}),
+            json!({"user": "a@x.io", "status_change": "revoke_invite", "referrer": "ab"}),
             "invalid_referrer",
         ),
     ] {

@@ -608,51 +608,54 @@ async fn round_trips_of_the_webhook_routes() {
     let app = App::bare().await;
     let rx = Receiver::start().await;
     let mut id = String::new();
-    macro_rules! count {
-        ($name:expr, $want:expr, $call:expr) => {{
-            app.calls.reset();
-            let (s, v) = $call.await;
-            assert!(s < 300, "{}: {s} {v}", $name);
-            assert_eq!(app.calls.count(), $want, "{}", $name);
-            v
-        }};
-    }
-    let v = count!("create", 2, create(&app, &rx.url, json!(["*"])));
+    let v = app
+        .trips("create", 2, create(&app, &rx.url, json!(["*"])))
+        .await;
     id.push_str(v["webhook"]["webhook_id"].as_str().unwrap());
     let path = format!("/networks/{{net}}/webhooks/{id}");
-    count!("list", 2, app.get("/networks/{net}/webhooks"));
-    count!("get", 1, app.get(&path));
-    count!(
+    app.trips("list", 2, app.get("/networks/{net}/webhooks"))
+        .await;
+    app.trips("get", 1, app.get(&path)).await;
+    app.trips(
         "patch",
         2,
-        app.call("PATCH", &path, Some(json!({"description": "d"})), None)
-    );
-    count!(
+        app.call("PATCH", &path, Some(json!({"description": "d"})), None),
+    )
+    .await;
+    app.trips(
         "rotate",
         2,
-        app.post(&format!("{path}/rotate_secret"), json!({}))
-    );
-    let v = count!("test", 2, app.post(&format!("{path}/test"), json!({})));
+        app.post(&format!("{path}/rotate_secret"), json!({})),
+    )
+    .await;
+    let v = app
+        .trips("test", 2, app.post(&format!("{path}/test"), json!({})))
+        .await;
     let msg = v["message_id"].as_str().unwrap().to_owned();
-    count!(
+    app.trips(
         "test again",
         2,
-        app.post(&format!("{path}/test"), json!({}))
-    );
-    count!("deliveries", 2, app.get(&format!("{path}/deliveries")));
-    count!(
+        app.post(&format!("{path}/test"), json!({})),
+    )
+    .await;
+    app.trips("deliveries", 2, app.get(&format!("{path}/deliveries")))
+        .await;
+    app.trips(
         "retry",
         2,
-        app.post(&format!("{path}/deliveries/{msg}/retry"), json!({}))
-    );
+        app.post(&format!("{path}/deliveries/{msg}/retry"), json!({})),
+    )
+    .await;
     let since = shared::clock::rfc3339(shared::clock::now().ns - 60_000_000_000);
     // the key and webhook, one page of messages, one UpdateItem each
-    count!(
+    app.trips(
         "replay of 2",
         4,
-        app.post(&format!("{path}/replay"), json!({"since": since}))
-    );
-    count!("delete", 2, app.call("DELETE", &path, None, None));
+        app.post(&format!("{path}/replay"), json!({"since": since})),
+    )
+    .await;
+    app.trips("delete", 2, app.call("DELETE", &path, None, None))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

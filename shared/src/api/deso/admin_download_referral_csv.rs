@@ -76,7 +76,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             .store
             .network_codes_page(net, after.as_deref(), room.min(PAGE))
             .await?;
-        for c in &page.items {
+        // the DeSo routes read referral hashes only
+        for c in page.items.iter().filter(|c| c.code.is_hash()) {
             let row = csv_row(c);
             bytes += row.iter().map(|cell| cell.len() + 3).sum::<usize>();
             rows.push(row);

@@ -111,7 +111,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         )
         .await?;
     let mut referred: Vec<(&Code, Vec<String>)> = Vec::with_capacity(page.items.len());
-    for wave in page.items.chunks(CODES_AT_ONCE) {
+    let hashes: Vec<&Code> = page.items.iter().filter(|c| c.code.is_hash()).collect();
+    for wave in hashes.chunks(CODES_AT_ONCE) {
         let reads = wave
             .iter()
             .map(|c| state.store.referred_users_page(&c.code, None, MAX_REFERRED));

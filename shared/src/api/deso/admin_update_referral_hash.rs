@@ -33,7 +33,9 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     let config = body.config.validate()?;
     let updated = state
         .store
-        .update_code(&state.config.deso_network_id, &code, config, body.is_active)
+        .update_code(&state.config.deso_network_id, &code, |c| {
+            c.set_config(config, body.is_active)
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("hash_not_found", format!("no referral hash {code}")))?;
     Ok(ok(&json!({

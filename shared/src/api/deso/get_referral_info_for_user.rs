@@ -21,6 +21,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
         .await?;
     let list: Vec<_> = codes
         .iter()
+        .filter(|c| c.code.is_hash())
         .map(|c| referral_info_response(c, Some(Vec::new())))
         .collect();
     Ok(ok(&json!({ "ReferralInfoResponses": list })))

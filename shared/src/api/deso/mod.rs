@@ -103,7 +103,7 @@ pub(crate) fn cents(field: &str, v: u64) -> Result<UsdCents, ApiError> {
 }
 
 pub(crate) fn hash(field: &str, raw: &str) -> Result<ReferralCode, ApiError> {
-    ReferralCode::try_from(raw.trim()).map_err(|_| {
+    ReferralCode::hash(raw.trim()).map_err(|_| {
         ApiError::bad_request(
             "invalid_hash",
             format!("{field} must be 8 characters of base58"),

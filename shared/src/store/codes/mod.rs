@@ -2,8 +2,13 @@
 //!
 //! A connection through a code adds to one shard, in the connection's transaction, under that
 //! shard's condition: active, and below its share of the cap (the shares sum to the cap, so the
-//! cap stays exact). Shards are created by their first write; whenever a code is inactive or
-//! its config has changed, every shard exists, so a shard created later never revives a code.
+//! cap stays exact) and before its expiry. Shards are created by their first write; whenever a
+//! code is inactive, has an expiry or its config has changed, every shard exists, so a shard
+//! created later never revives a code.
+//!
+//! A vanity code also has a name item, `CNAME#<net>#<code in lower case>`, put with the code in
+//! one transaction under attribute_not_exists: that makes it unique in its network whatever its
+//! letter case, and finds it whatever the case.
 //!
 //! Here: the items. `shards`: the counter writes; `reads`, `writes`, `pages`: the rest.
 
@@ -40,6 +45,9 @@ pub struct CodeItem {
     /// Bumped by every config change: a shard seen full is full under one version only.
     #[serde(default)]
     pub cfg_version: u64,
+    /// When it stops counting, in ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_ms: Option<u64>,
 }
 
 /// One counter shard.
@@ -60,6 +68,9 @@ pub struct ShardItem {
     pub total_referrer_deso_nanos: u64,
     #[serde(default)]
     pub total_referee_deso_nanos: u64,
+    /// The code's expiry, copied to every shard: a connection counts strictly before it.
+    #[serde(default)]
+    pub expires_ms: Option<u64>,
 }
 
 impl ShardItem {
@@ -73,14 +84,36 @@ impl ShardItem {
         }
     }
 
-    pub fn is_full(&self) -> bool {
-        self.active == Some(false) || self.cap.is_some_and(|c| self.total_referrals >= c)
+    /// Whether it takes no connection at `now_ms`.
+    pub fn is_full(&self, now_ms: u64) -> bool {
+        self.active == Some(false)
+            || self.cap.is_some_and(|c| self.total_referrals >= c)
+            || self.expires_ms.is_some_and(|e| now_ms >= e)
     }
 }
 
 impl CodeItem {
+    /// What the shard picker knows the code by: unique across networks.
+    pub fn fill_key(&self) -> String {
+        format!("{}@{}", self.code, self.network_id)
+    }
+
+    /// The code, with its network when it is a vanity code.
     pub fn key(&self) -> Result<ReferralCode, StoreError> {
-        ReferralCode::try_from(self.code.as_str()).map_err(|_| items::corrupt("code"))
+        let corrupt = |_| items::corrupt("code");
+        let net = NetworkId::try_from(self.network_id.as_str()).map_err(corrupt)?;
+        Ok(ReferralCode::try_from(self.code.as_str())
+            .map_err(corrupt)?
+            .in_network(&net))
+    }
+
+    /// Sets what the DeSo admin tools set: the config and the activity.
+    pub fn set_config(&mut self, config: CodeConfig, active: bool) {
+        self.referrer_amount_usd_cents = config.referrer_amount_usd_cents.get().into();
+        self.referee_amount_usd_cents = config.referee_amount_usd_cents.get().into();
+        self.max_referrals = config.max_referrals;
+        self.requires_jumio = config.requires_jumio;
+        self.active = active;
     }
 
     /// The shard caps of the code's config; None when uncapped.
@@ -108,6 +141,7 @@ impl CodeItem {
             totals,
             created_at: self.created_at,
             created_ns: self.created_ns,
+            expires_ms: self.expires_ms,
         })
     }
 
@@ -125,6 +159,7 @@ impl CodeItem {
             created_at: code.created_at.clone(),
             created_ns: code.created_ns,
             cfg_version: 0,
+            expires_ms: code.expires_ms,
         }
     }
 }
@@ -162,22 +197,35 @@ impl Store {
         Ok(item)
     }
 
-    /// A new code and its network index entry, refused if the code exists. An inactive code
-    /// gets its shards at once, so no later write can create one active.
-    pub(crate) fn new_code_items(&self, code: &Code) -> Result<Vec<TransactWriteItem>, StoreError> {
+    /// A new code and its network index entry, refused if the code exists; a chosen (`named`)
+    /// code has its name item third, refused if the network has the code in any letter case.
+    /// An inactive or expiring code gets its shards at once, so no later write can create one
+    /// active or without the expiry.
+    pub(crate) fn new_code_items(
+        &self,
+        code: &Code,
+        named: bool,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let mut e = Expr::new();
         let absent = format!("attribute_not_exists({})", e.n(keys::PK));
         let index = items::with_key(
-            Item::from([("code".to_owned(), s(code.code.as_str()))]),
+            Item::from([("code".to_owned(), s(code.code.key_token()))]),
             &keys::network_code(&code.network, code.created_ns, &code.code),
         );
         let mut tx = vec![
             self.tx_put(self.code_item(code)?, Some(&absent), &e, false)?,
             self.tx_put(index, None, &Expr::new(), false)?,
         ];
-        if !code.active {
+        if named {
+            let name = items::with_key(
+                Item::from([("code".to_owned(), s(code.code.key_token()))]),
+                &keys::code_name(&code.network, &code.code),
+            );
+            tx.push(self.tx_put(name, Some(&absent), &e, false)?);
+        }
+        if !code.active || code.expires_ms.is_some() {
             tx.extend(
-                self.code_activity_items(&CodeItem::of(code), false)?
+                self.code_activity_items(&CodeItem::of(code), code.active)?
                     .into_iter()
                     .skip(1),
             );

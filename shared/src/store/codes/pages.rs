@@ -18,7 +18,7 @@ pub struct Paged<T> {
 /// The code a user-codes index key (`<prog>#<code>`) names.
 fn code_of_index_key(sk: &str) -> Result<ReferralCode, StoreError> {
     let code = sk.rsplit_once('#').map_or(sk, |(_, c)| c);
-    ReferralCode::try_from(code).map_err(|_| items::corrupt("code index key"))
+    ReferralCode::from_token(code).map_err(|_| items::corrupt("code index key"))
 }
 
 impl Store {
@@ -88,7 +88,7 @@ impl Store {
             .items
             .iter()
             .filter_map(|i| items::text(i, "code"))
-            .map(|c| ReferralCode::try_from(c).map_err(|_| items::corrupt("code index")))
+            .map(|c| ReferralCode::from_token(c).map_err(|_| items::corrupt("code index")))
             .collect::<Result<Vec<_>, _>>()?;
         let found = self.code_items(&wanted, true).await?;
         Ok(Paged {

@@ -61,6 +61,39 @@ impl Store {
             .collect()
     }
 
+    /// The code item `text` names in `net`: the code of that exact text, or else the chosen
+    /// code of that name in any letter case. One BatchGetItem (strongly consistent); a second
+    /// read only for a name in another case.
+    pub(crate) async fn find_code(
+        &self,
+        net: &NetworkId,
+        text: &ReferralCode,
+    ) -> Result<Option<CodeItem>, StoreError> {
+        let text = &text.in_network(net);
+        let (exact, name) = (keys::code(text), keys::code_name(net, text));
+        let mut got = self
+            .batch_get_with(&[exact.clone(), name.clone()], true)
+            .await?;
+        let in_net = |c: &CodeItem| c.network_id == net.as_str();
+        if let Some(item) = got.remove(&exact) {
+            let c: CodeItem = items::from_item(item)?;
+            if in_net(&c) {
+                return Ok(Some(c));
+            }
+        }
+        let Some(named) = got.remove(&name) else {
+            return Ok(None);
+        };
+        let code = items::text(&named, "code")
+            .and_then(|c| ReferralCode::from_token(c).ok())
+            .ok_or_else(|| items::corrupt("code name"))?;
+        if &code == text {
+            return Ok(None);
+        }
+        let found = self.code_items(std::slice::from_ref(&code), true).await?;
+        Ok(found.into_iter().find(in_net))
+    }
+
     /// One code of `net`, with its totals; None when unknown there.
     pub(crate) async fn get_code(
         &self,

@@ -9,13 +9,15 @@ use crate::domain::ReferralCode;
 use crate::store::{items, keys, n, Expr, Store, StoreError};
 
 impl Store {
-    /// A shard write for one connection (or begin): creates the shard when new, with the
-    /// code's state as read; a connection needs it active and below its share of the cap.
+    /// A shard write for one connection (or begin) at `now_ms`: creates the shard when new,
+    /// with the code's state as read; a connection needs it active, below its share of the cap
+    /// and before its expiry.
     pub(crate) fn shard_count_item(
         &self,
         code: &CodeItem,
         shard: usize,
         adds: ShardAdds,
+        now_ms: u64,
     ) -> Result<TransactWriteItem, StoreError> {
         let c = code.key()?;
         let mut e = Expr::new();
@@ -59,13 +61,16 @@ impl Store {
             update.push_str(&format!(" ADD {}", add.join(", ")));
         }
         // A shard that has counted nothing yet has no total: it takes one when its cap is one
-        // or more.
+        // or more. A code with an expiry has every shard, so a new shard has none to check.
         let cond = adds.referral.then(|| {
             let t = e.v(AttributeValue::Bool(true));
             let zero = e.v(n(0));
-            let (cap, total) = (e.n("cap"), e.n("total_referrals"));
+            let now = e.v(n(now_ms));
+            let (cap, total, exp) = (e.n("cap"), e.n("total_referrals"), e.n("expires_ms"));
             format!(
-                "attribute_not_exists({pk}) OR ({active} = {t} AND (attribute_not_exists({cap}) \
+                "attribute_not_exists({pk}) OR ({active} = {t} \
+                 AND (attribute_not_exists({exp}) OR {exp} > {now}) \
+                 AND (attribute_not_exists({cap}) \
                  OR (attribute_not_exists({total}) AND {cap} > {zero}) OR {total} < {cap}))",
                 pk = e.n(keys::PK)
             )
@@ -102,6 +107,10 @@ impl Store {
                     e.v(n(caps[k]))
                 ));
             }
+            if let Some(ms) = code.expires_ms {
+                let exp = e.n("expires_ms");
+                update.push_str(&format!(", {exp} = if_not_exists({exp}, {})", e.v(n(ms))));
+            }
             tx.push(self.tx_update(&keys::code_shard(&c, k), &update, None, &e)?);
         }
         Ok(tx)
@@ -114,10 +123,11 @@ impl Store {
         let wanted = shard_keys(&c);
         let mut got = self.batch_get(&wanted).await?;
         let caps = code.shard_caps();
+        let now = crate::clock::now_ms();
         let mut full = Vec::new();
         for (k, key) in wanted.iter().enumerate() {
             let is_full = match got.remove(key) {
-                Some(item) => items::from_item::<ShardItem>(item)?.is_full(),
+                Some(item) => items::from_item::<ShardItem>(item)?.is_full(now),
                 // created by its first write, with the config's share of the cap
                 None => !code.active || caps.as_ref().is_some_and(|c| c[k] == 0),
             };
@@ -125,7 +135,8 @@ impl Store {
                 full.push(k);
             }
         }
-        self.picker().mark_full(&code.code, code.cfg_version, full);
+        self.picker()
+            .mark_full(&code.fill_key(), code.cfg_version, full);
         Ok(())
     }
 

@@ -52,14 +52,14 @@ impl Store {
                 self.tx_put(pointer, Some(&absent), &e, true)?,
                 self.profile_counts(net, user, "codes", 1, Seen::Unknown, &now)?,
             ];
-            tx.extend(self.new_code_items(&code)?);
+            tx.extend(self.new_code_items(&code, false)?);
             match self.transact(tx).await {
                 Ok(()) => Ok(Attempt::Done(DefaultCode::Created(code))),
                 Err(TxError::Cancelled(reasons)) if TxError::condition_failed(&reasons, 0) => {
                     // Another call made it first: answer with its code.
                     let existing = TxError::old_item(&reasons, 0)
                         .and_then(|i| items::text(i, "code"))
-                        .and_then(|c| ReferralCode::try_from(c).ok())
+                        .and_then(|c| ReferralCode::from_token(c).ok())
                         .ok_or_else(|| StoreError::Corrupt("default code pointer".into()))?;
                     match self.get_code(net, &existing).await? {
                         Some(code) => Ok(Attempt::Done(DefaultCode::Existing(code))),
@@ -84,7 +84,10 @@ impl Store {
         owner: &UserId,
         config: CodeConfig,
     ) -> Result<CreateOutcome, StoreError> {
-        self.insert_code(net, program, owner, config, None)
+        if self.get_program(net, program).await?.is_none() {
+            return Ok(CreateOutcome::ProgramNotFound);
+        }
+        self.insert_code(net, program, owner, config, None, None)
             .await?
             // Only a named code can be taken; a generated one is drawn again.
             .ok_or_else(|| StoreError::Corrupt("generated code taken".into()))
@@ -99,32 +102,36 @@ impl Store {
         config: CodeConfig,
         code: &ReferralCode,
     ) -> Result<Option<CreateOutcome>, StoreError> {
-        self.insert_code(net, program, owner, config, Some(code))
+        if self.get_program(net, program).await?.is_none() {
+            return Ok(Some(CreateOutcome::ProgramNotFound));
+        }
+        self.insert_code(net, program, owner, config, Some(code), None)
             .await
     }
 
-    async fn insert_code(
+    /// A new code in a program known to exist: the `named` one, or a drawn one when None;
+    /// None when the named code is taken, exactly anywhere or in the network in any letter
+    /// case. Programs are never deleted, so the caller's one read settles that the program
+    /// exists; a check in the transaction would put the program's item in every creation.
+    pub(crate) async fn insert_code(
         &self,
         net: &NetworkId,
         program: &ProgramId,
         owner: &UserId,
         config: CodeConfig,
         named: Option<&ReferralCode>,
+        expires_ms: Option<u64>,
     ) -> Result<Option<CreateOutcome>, StoreError> {
-        // Programs are never deleted, so one read settles that the program exists; a check in
-        // the transaction would put the program's item in every code creation of the program.
-        if self.get_program(net, program).await?.is_none() {
-            return Ok(Some(CreateOutcome::ProgramNotFound));
-        }
         self.retrying(|_| async move {
             let now = clock::now();
             let mut code = Code::new(net, program, owner, config, &now)
                 .map_err(|_| StoreError::Corrupt("entropy".into()))?;
             if let Some(named) = named {
-                code.code = named.clone();
+                code.code = named.in_network(net);
             }
+            code.expires_ms = expires_ms;
             let mut tx = vec![self.profile_counts(net, owner, "codes", 1, Seen::Unknown, &now)?];
-            tx.extend(self.new_code_items(&code)?);
+            tx.extend(self.new_code_items(&code, named.is_some())?);
             match self.transact(tx).await {
                 Ok(()) => Ok(Attempt::Done(Some(CreateOutcome::Created(Box::new(code))))),
                 Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
@@ -132,7 +139,9 @@ impl Store {
                 }
                 // A generated code that collided is drawn again; a named one stays taken.
                 Err(TxError::Cancelled(r))
-                    if named.is_some() && TxError::condition_failed(&r, 1) =>
+                    if named.is_some()
+                        && (TxError::condition_failed(&r, 1)
+                            || TxError::condition_failed(&r, 3)) =>
                 {
                     Ok(Attempt::Done(None))
                 }
@@ -142,17 +151,17 @@ impl Store {
         .await
     }
 
-    /// Sets a code's config and activity; its stats stay. The cap's shares are split anew over
-    /// what each shard has taken, so they still sum to the cap; the code item and all shards
-    /// change in one transaction, each shard guarded by the total it was read with. None when
-    /// the network has no such code.
+    /// Changes a code's config, activity or expiry through `edit`; its stats stay. The cap's
+    /// shares are split anew over what each shard has taken, so they still sum to the cap; the
+    /// code item and all shards change in one transaction, each shard guarded by the total it
+    /// was read with. None when the network has no such code.
     pub(crate) async fn update_code(
         &self,
         net: &NetworkId,
         code: &ReferralCode,
-        config: CodeConfig,
-        active: bool,
+        edit: impl Fn(&mut CodeItem),
     ) -> Result<Option<Code>, StoreError> {
+        let edit = &edit;
         self.retrying(|_| async move {
             let mut wanted = vec![keys::code(code)];
             wanted.extend(shard_keys(code));
@@ -175,14 +184,9 @@ impl Store {
                 .iter()
                 .map(|s| s.as_ref().map_or(0, |s| s.total_referrals))
                 .collect();
-            let caps =
-                (config.max_referrals > 0).then(|| resplit_cap(config.max_referrals, &taken));
-
-            main.referrer_amount_usd_cents = config.referrer_amount_usd_cents.get().into();
-            main.referee_amount_usd_cents = config.referee_amount_usd_cents.get().into();
-            main.max_referrals = config.max_referrals;
-            main.requires_jumio = config.requires_jumio;
-            main.active = active;
+            edit(&mut main);
+            let (active, max) = (main.active, main.max_referrals);
+            let caps = (max > 0).then(|| resplit_cap(max, &taken));
             let version = main.cfg_version;
             main.cfg_version += 1;
             let mut e = Expr::new();
@@ -203,9 +207,22 @@ impl Store {
                     e.n("active"),
                     e.v(AttributeValue::Bool(active))
                 );
-                match &caps {
-                    Some(c) => update.push_str(&format!(", {cap} = {}", e.v(n(c[k])))),
-                    None => update.push_str(&format!(" REMOVE {cap}")),
+                let exp = e.n("expires_ms");
+                if let Some(ms) = main.expires_ms {
+                    update.push_str(&format!(", {exp} = {}", e.v(n(ms))));
+                }
+                if let Some(c) = &caps {
+                    update.push_str(&format!(", {cap} = {}", e.v(n(c[k]))));
+                }
+                let mut gone = Vec::new();
+                if caps.is_none() {
+                    gone.push(cap);
+                }
+                if main.expires_ms.is_none() {
+                    gone.push(exp);
+                }
+                if !gone.is_empty() {
+                    update.push_str(&format!(" REMOVE {}", gone.join(", ")));
                 }
                 let total = e.n("total_referrals");
                 let cond = format!(

@@ -81,7 +81,12 @@ impl Store {
             };
             let tx = vec![
                 self.tx_put(item, Some(&absent), &e, false)?,
-                self.shard_count_item(&found, lease.shard(CODE_SHARDS), attempt)?,
+                self.shard_count_item(
+                    &found,
+                    lease.shard(CODE_SHARDS),
+                    attempt,
+                    now.ns / 1_000_000,
+                )?,
                 self.tx_check(&k_credit, &absent, &e)?,
             ];
             match self.transact(tx).await {

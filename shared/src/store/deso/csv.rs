@@ -60,7 +60,8 @@ impl Store {
                 });
             match &row.hash {
                 Some(h) if shards_change => {
-                    self.update_code(net, h, row.config, row.active).await?;
+                    self.update_code(net, h, |c| c.set_config(row.config, row.active))
+                        .await?;
                     updated += 1;
                 }
                 _ => simple.push((row, owner)),
@@ -153,7 +154,7 @@ impl Store {
                         .map_err(|_| StoreError::Corrupt("entropy".into()))?;
                     code.active = row.active;
                     token_src.push_str(&format!("c{}|", code.code));
-                    tx.extend(self.new_code_items(&code)?);
+                    tx.extend(self.new_code_items(&code, false)?);
                     *per_owner.entry(owner).or_default() += 1;
                     created += 1;
                 }

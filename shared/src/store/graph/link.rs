@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
 use super::fence::FenceState;
 pub use super::snapshot::{Connection, LinkOutcome, LinkRequest, LinkSnapshot};
 use crate::clock;
+use crate::domain::code::CodeStatus;
 use crate::domain::link::{plan_plain, PlainFacts, Refusal, Verdict};
 use crate::domain::shards::{CODE_SHARDS, FENCE_SHARDS};
 use crate::domain::{Level, UserId};
@@ -172,14 +173,16 @@ impl Store {
         let mut code_at = None;
         if let (Some(code), Some(item)) = (req.code, &snap.code) {
             let Some(shard) = self.code_shard_for(item, lease) else {
-                return Ok(Err(Refusal::CodeUnavailable));
+                let ms = now.ns / 1_000_000;
+                let why = CodeStatus::of(item.active, item.expires_ms, true, ms);
+                return Ok(Err(Refusal::CodeUnavailable(why)));
             };
             code_at = Some((tx.len(), shard));
             let adds = ShardAdds {
                 referral: true,
                 ..adds
             };
-            tx.push(self.shard_count_item(item, shard, adds)?);
+            tx.push(self.shard_count_item(item, shard, adds, now.ns / 1_000_000)?);
             let key = keys::code_referral(code, now.ns, req.user);
             let row = Item::from([
                 ("user".to_owned(), s(req.user.as_str())),
@@ -205,10 +208,11 @@ impl Store {
     fn code_shard_for(&self, code: &CodeItem, lease: &Lease<'_>) -> Option<usize> {
         if let Some(caps) = code.shard_caps() {
             let empty = (0..CODE_SHARDS).filter(|k| caps[*k] == 0);
-            self.picker().mark_full(&code.code, code.cfg_version, empty);
+            self.picker()
+                .mark_full(&code.fill_key(), code.cfg_version, empty);
         }
         self.picker()
-            .code_shard(&code.code, code.cfg_version, lease)
+            .code_shard(&code.fill_key(), code.cfg_version, lease)
     }
 
     /// What a cancelled plain link teaches the next attempt; `offset` is where the plan's
@@ -243,9 +247,9 @@ impl Store {
         {
             if let Some(old) = TxError::old_item(reasons, i) {
                 let shard_item: crate::store::codes::ShardItem = items::from_item(old.clone())?;
-                if shard_item.active != Some(false) && shard_item.is_full() {
+                if shard_item.active != Some(false) && shard_item.is_full(crate::clock::now_ms()) {
                     self.picker()
-                        .mark_full(&code.code, code.cfg_version, [shard]);
+                        .mark_full(&code.fill_key(), code.cfg_version, [shard]);
                     self.learn_code_fill(code).await?;
                 }
             }

@@ -140,6 +140,7 @@ impl LinkSnapshot {
                 .referrer_profile
                 .as_ref()
                 .is_some_and(ProfileItem::banned),
+            now_ms: crate::clock::now_ms(),
         };
         Ok(judge(req.mode, req.program, req.user, req.referrer, &facts))
     }

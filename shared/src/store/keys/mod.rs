@@ -272,12 +272,23 @@ pub fn repair_state() -> Key {
 }
 
 pub fn code(code: &ReferralCode) -> Key {
-    (format!("{}{code}", Prefix::Code), "CODE".into())
+    (
+        format!("{}{}", Prefix::Code, code.key_token()),
+        "CODE".into(),
+    )
+}
+
+/// A chosen code's name in its network, in lower case: the code it names.
+pub fn code_name(net: &NetworkId, code: &ReferralCode) -> Key {
+    (
+        format!("{}{net}#{}", Prefix::CodeName, code.folded()),
+        "CNAME".into(),
+    )
 }
 
 pub fn code_shard(code: &ReferralCode, shard: usize) -> Key {
     (
-        format!("{}{code}#{shard}", Prefix::CodeShard),
+        format!("{}{}#{shard}", Prefix::CodeShard, code.key_token()),
         "SHARD".into(),
     )
 }
@@ -287,7 +298,7 @@ pub fn user_codes_partition(net: &NetworkId, user: &UserId) -> String {
 }
 
 pub fn user_codes_sort(prog: &ProgramId, code: &ReferralCode) -> String {
-    format!("{prog}#{code}")
+    format!("{prog}#{}", code.key_token())
 }
 
 pub fn default_code(net: &NetworkId, prog: &ProgramId, user: &UserId) -> Key {
@@ -305,7 +316,7 @@ pub fn code_referral(code: &ReferralCode, ns: u64, user: &UserId) -> Key {
 }
 
 pub fn code_referrals_partition(code: &ReferralCode, shard: usize) -> String {
-    format!("{}{code}#{shard}", Prefix::CodeRef)
+    format!("{}{}#{shard}", Prefix::CodeRef, code.key_token())
 }
 
 /// Every code of a network, in creation order: the CSV download reads this partition.

@@ -16,6 +16,7 @@ pub enum Prefix {
     JobF,
     Agg,
     Code,
+    CodeName,
     CodeShard,
     DefCode,
     NetCodes,
@@ -39,7 +40,7 @@ pub enum Prefix {
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 32] = [
+    pub const ALL: [Prefix; 33] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -52,6 +53,7 @@ impl Prefix {
         Prefix::JobF,
         Prefix::Agg,
         Prefix::Code,
+        Prefix::CodeName,
         Prefix::CodeShard,
         Prefix::DefCode,
         Prefix::NetCodes,
@@ -88,6 +90,7 @@ impl Prefix {
             Prefix::JobF => "JOBF#",
             Prefix::Agg => "AGG#",
             Prefix::Code => "CODE#",
+            Prefix::CodeName => "CNAME#",
             Prefix::CodeShard => "CODESHARD#",
             Prefix::DefCode => "DEFCODE#",
             Prefix::NetCodes => "NETCODES#",
