@@ -17,8 +17,8 @@
     to `default`, whose max_levels (10) every schema-valid level meets;
   - half of the events in the demo network are bob's, a user it knows;
   - a webhook's URL is a local receiver's form (the rules refuse anything else a schema can
-    generate: they resolve its host), and a replay's `since` is an hour ago (a window relative
-    to now).
+    generate: they resolve its host), a replay's `since` is an hour ago and a new code's
+    `expires_at` a day ahead (windows relative to now).
 """
 
 import atexit
@@ -38,6 +38,7 @@ DEMO_NETWORK = "demo"
 DEFAULT_PROGRAM = "default"
 DEMO_HASH = "ReFnetD1"
 RULE_PUT = "PUT /networks/{network_id}/connections/{program_id}/rules/{rule_id}"
+CODE_POST = "POST /networks/{network_id}/connections/{program_id}/users/{user}/codes"
 ADMIN = json.loads(os.environ.get("FUZZ_ADMIN", "{}"))
 USER = json.loads(os.environ.get("FUZZ_USER", "{}"))
 USER_ROUTES = ("/api/v0/get-referral-info-for-user", "/api/v0/jumio-begin")
@@ -147,6 +148,9 @@ def _steer(case):
         if case.operation.path.endswith("/replay"):
             hour_ago = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
             case.body["since"] = hour_ago.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if case.operation.label == CODE_POST and isinstance(case.body, dict) and case.body.get("expires_at"):
+        in_a_day = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+        case.body["expires_at"] = in_a_day.strftime("%Y-%m-%dT%H:%M:%SZ")
     if case.query:
         case.query.pop("cursor", None)
     body = case.body

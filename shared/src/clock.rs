@@ -29,15 +29,19 @@ pub fn now_secs() -> u64 {
     now().ns / 1_000_000_000
 }
 
-/// `ms` since the epoch, in RFC 3339 with milliseconds.
+/// `ms` since the epoch, in RFC 3339 UTC with milliseconds, up to the year 9999.
 pub fn rfc3339_ms(ms: u64) -> String {
-    rfc3339(ms.saturating_mul(1_000_000))
+    let t = i64::try_from(ms)
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// An RFC 3339 time in ms since the epoch; None when unreadable or before 1970.
+/// An RFC 3339 time in ms since the epoch, a time before 1970 as 0; None when unreadable.
 pub fn parse_rfc3339_ms(raw: &str) -> Option<u64> {
     let t = chrono::DateTime::parse_from_rfc3339(raw).ok()?;
-    u64::try_from(t.timestamp_millis()).ok()
+    Some(t.timestamp_millis().max(0) as u64)
 }
 
 pub fn rfc3339(ns: u64) -> String {

@@ -232,7 +232,14 @@ pub fn access(function: &str) -> Option<Access> {
             &[User, Mem, Down, JobPend, CodeShard, CodeRef, Credit, Ledger],
             &[],
         ),
-        "aggregate-counts" => a(&[PutItem, UpdateItem, DeleteItem], &[], &[Agg, Cnt], &[]),
+        // The counts, then the leaderboards merged from them.
+        "aggregate-counts" => a(
+            &[GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem],
+            &[Cnt, Board],
+            &[Agg, Cnt, Board],
+            &[],
+        ),
+        "get-leaderboard" => a(&[BatchGetItem], &[Key, Net, Board], &[], &[]),
         "put-rule" => a(&[BatchGetItem, PutItem, UpdateItem], &[Key], &[Net], &[]),
         "list-rules" => a(&[BatchGetItem, Query], &[Key, Net], &[], &[]),
         "post-event" => a(&[BatchGetItem, PutItem], &[Key, User], &[Evt], &[]),

@@ -3,8 +3,6 @@
 use crate::domain::ReferralCode;
 use crate::http::ApiError;
 
-/// The latest expiry taken: far enough for any campaign, and inside every time format.
-const LATEST_EXPIRY_MS: u64 = 7_258_118_400_000; // 2200-01-01T00:00:00Z
 const MAX_REFERRALS: u64 = 1_000_000_000;
 
 /// A chosen code: well formed (400) and not reserved (409), whatever its letter case.
@@ -35,12 +33,11 @@ pub(crate) fn max_referrals(v: u64) -> Result<u64, ApiError> {
     Ok(v)
 }
 
-/// `expires_at` in ms: RFC 3339, before 2200; `future` also wants it after `now_ms`.
+/// `expires_at` in ms: RFC 3339; `future` also wants it after `now_ms`.
 pub(crate) fn expires_ms(raw: &str, now_ms: u64, future: bool) -> Result<u64, ApiError> {
     let bad = |m: &str| ApiError::bad_request("invalid_expires_at", m.to_owned());
     let ms = crate::clock::parse_rfc3339_ms(raw)
-        .filter(|ms| *ms < LATEST_EXPIRY_MS)
-        .ok_or_else(|| bad("expires_at must be an RFC 3339 time before the year 2200"))?;
+        .ok_or_else(|| bad("expires_at must be an RFC 3339 time"))?;
     if future && ms <= now_ms {
         return Err(bad("expires_at must be in the future"));
     }
@@ -60,9 +57,14 @@ mod tests {
         );
         assert!(expires_ms("2023-11-14T22:13:20Z", now, true).is_err());
         assert!(expires_ms("2023-11-14T22:13:20Z", now, false).is_ok());
-        assert!(expires_ms("2200-01-01T00:00:00Z", now, true).is_err());
         assert!(expires_ms("tomorrow", now, true).is_err());
-        assert!(expires_ms("1969-12-31T23:59:59Z", now, false).is_err());
+        // any year RFC 3339 writes: one before 1970 has long passed
+        assert_eq!(
+            expires_ms("0358-04-28T22:04:18.3-07:11", now, false).unwrap(),
+            0
+        );
+        let far = expires_ms("9999-12-31T23:59:59.999Z", now, true).unwrap();
+        assert_eq!(crate::clock::rfc3339_ms(far), "9999-12-31T23:59:59.999Z");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod deso;
 pub mod get_connection_codes;
 pub mod get_event;
 pub mod get_job;
+pub mod get_leaderboard;
 pub mod get_payout;
 pub mod get_user_connections;
 pub mod get_user_rewards;
@@ -116,6 +117,7 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "update-code" => update_code::HANDLER,
         "get-connection-codes" => get_connection_codes::HANDLER,
         "get-job" => get_job::HANDLER,
+        "get-leaderboard" => get_leaderboard::HANDLER,
         "get-referral-info-for-referral-hash" => deso::get_referral_info_for_referral_hash::HANDLER,
         "get-referral-info-for-user" => deso::get_referral_info_for_user::HANDLER,
         "get-usd-cents-to-deso-reserve-exchange-rate" => {

@@ -46,6 +46,15 @@ impl Period {
     pub fn of_change(ns: u64) -> [Period; 2] {
         [Period::All, Period::month_of(ns)]
     }
+
+    /// The count attribute of a member's direct referees in this period: `c1` for the whole
+    /// history, `m<YYYYMM>` for those connected in a month.
+    pub fn referrals_attr(self) -> String {
+        match self {
+            Period::All => "c1".into(),
+            Period::Month { year, month } => format!("m{year:04}{month:02}"),
+        }
+    }
 }
 
 impl std::fmt::Display for Period {
@@ -140,6 +149,33 @@ pub fn merge(
     out
 }
 
+/// A stored top list of (user, value, version) with members' newer reads merged in: a read
+/// older than the entry's (a lower version) never replaces it. Ordered, cut at `keep`.
+pub fn merge_versioned(
+    top: Vec<(String, i64, u64)>,
+    changed: &BTreeMap<String, (i64, u64)>,
+    keep: usize,
+) -> Vec<(String, i64, u64)> {
+    let mut all: BTreeMap<String, (i64, u64)> =
+        top.into_iter().map(|(u, v, ver)| (u, (v, ver))).collect();
+    for (u, (v, ver)) in changed {
+        match all.get(u) {
+            Some((_, had)) if had >= ver => {}
+            _ => {
+                all.insert(u.clone(), (*v, *ver));
+            }
+        }
+    }
+    let mut out: Vec<(String, i64, u64)> = all
+        .into_iter()
+        .filter(|(_, (v, _))| *v > 0)
+        .map(|(u, (v, ver))| (u, v, ver))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out.truncate(keep);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +240,17 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(merge(top, &changed, 2), s(&[("d", 6), ("a", 5)]));
+    }
+
+    #[test]
+    fn an_older_read_never_replaces_a_newer_one() {
+        let top = vec![("a".to_string(), 5, 7), ("b".to_string(), 3, 2)];
+        let mut changed = BTreeMap::new();
+        changed.insert("a".to_string(), (9, 6)); // read before the entry's: ignored
+        changed.insert("b".to_string(), (0, 3)); // fell to 0: leaves
+        changed.insert("c".to_string(), (5, 1)); // ties a, after it by user id
+        let got = merge_versioned(top, &changed, 10);
+        assert_eq!(got, vec![("a".to_string(), 5, 7), ("c".to_string(), 5, 1)]);
+        assert_eq!(merge_versioned(got, &BTreeMap::new(), 1).len(), 1);
     }
 }

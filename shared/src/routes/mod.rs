@@ -32,7 +32,7 @@ const fn public(method: &'static str, path: &'static str, function: &'static str
     }
 }
 
-pub const ROUTES: [Route; 50] = [
+pub const ROUTES: [Route; 51] = [
     r("GET", "/networks/{network_id}/connections", "list-programs"),
     r(
         "PUT",
@@ -63,6 +63,11 @@ pub const ROUTES: [Route; 50] = [
         "PATCH",
         "/networks/{network_id}/codes/{code}",
         "update-code",
+    ),
+    r(
+        "GET",
+        "/networks/{network_id}/connections/{program_id}/leaderboard",
+        "get-leaderboard",
     ),
     r(
         "PUT",

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use super::{items, keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, TxError};
+use crate::domain::leaderboard::Period;
 use crate::domain::shards::{spread, COUNT_SHARDS};
 use crate::domain::{Level, NetworkId, ProgramId, UserId};
 
@@ -23,6 +24,27 @@ pub struct EdgeChange {
     pub delta: i64,
     /// When the change was committed, in ns.
     pub at_ns: u64,
+}
+
+/// What one count update adds: per level, and the direct referees per month of connection
+/// (the monthly leaderboard's).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountDeltas {
+    pub levels: [i64; 10],
+    pub months: BTreeMap<String, i64>,
+}
+
+impl CountDeltas {
+    /// An edge at `level` whose key says it was connected at `edge_ns` came (+1) or went (-1).
+    pub fn add(&mut self, level: u8, edge_ns: u64, delta: i64) {
+        if let Some(l) = self.levels.get_mut(usize::from(level).wrapping_sub(1)) {
+            *l += delta;
+        }
+        if level == 1 {
+            let attr = Period::month_of(edge_ns).referrals_attr();
+            *self.months.entry(attr).or_default() += delta;
+        }
+    }
 }
 
 /// A transaction's items: each change's mark, then one count update per ancestor.
@@ -173,14 +195,15 @@ impl Store {
         StoreError,
     > {
         let mut tx = Vec::with_capacity(now.len() + 1);
-        let mut per: BTreeMap<Ancestor, ([i64; 10], u64)> = BTreeMap::new();
+        let mut per: BTreeMap<Ancestor, (CountDeltas, u64)> = BTreeMap::new();
         for &i in now {
             let c = &changes[i];
-            let mark = keys::counted_edge(&c.edge)
-                .ok_or_else(|| StoreError::Corrupt(format!("not an edge: {}", c.edge.0)))?;
+            let not_edge = || StoreError::Corrupt(format!("not an edge: {}", c.edge.0));
+            let mark = keys::counted_edge(&c.edge).ok_or_else(not_edge)?;
+            let (_, edge_ns, _) = keys::parse_edge_sk(&c.edge.1).ok_or_else(not_edge)?;
             tx.push(self.mark_change(&mark, c.delta > 0)?);
             let e = per.entry(ancestor(c)).or_default();
-            e.0[c.level as usize - 1] += c.delta;
+            e.0.add(c.level, edge_ns, c.delta);
             e.1 = e.1.max(c.at_ns);
         }
         let mut counted = Vec::with_capacity(per.len());
@@ -214,16 +237,21 @@ impl Store {
         prog: &ProgramId,
         user: &UserId,
         shard: usize,
-        deltas: &[i64; 10],
+        deltas: &CountDeltas,
         at_ns: u64,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
         let key = keys::counts(net, prog, user, shard);
         let mut e = Expr::new();
-        let mut adds: Vec<String> = deltas
+        let levels = deltas
+            .levels
             .iter()
             .enumerate()
-            .filter(|(_, d)| **d != 0)
-            .map(|(i, d)| format!("{} {}", e.n(&format!("c{}", i + 1)), e.v(n(*d))))
+            .map(|(i, d)| (format!("c{}", i + 1), *d));
+        let months = deltas.months.iter().map(|(m, d)| (m.clone(), *d));
+        let mut adds: Vec<String> = levels
+            .chain(months)
+            .filter(|(_, d)| *d != 0)
+            .map(|(attr, d)| format!("{} {}", e.n(&attr), e.v(n(d))))
             .collect();
         adds.push(format!("{} {}", e.n("v"), e.v(n(1))));
         let update = format!(

@@ -3,6 +3,7 @@
 
 pub mod aggregate;
 pub mod api_keys;
+pub mod boards;
 pub mod check;
 pub mod codes;
 pub mod counts;

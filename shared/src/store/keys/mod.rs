@@ -278,6 +278,14 @@ pub fn code(code: &ReferralCode) -> Key {
     )
 }
 
+/// A program's leaderboard of one measure (`referrals`, `rewards`) and period (`all`, a month).
+pub fn board(net: &NetworkId, prog: &ProgramId, by: &str, period: &str) -> Key {
+    (
+        format!("{}{net}#{prog}", Prefix::Board),
+        format!("{by}#{period}"),
+    )
+}
+
 /// A chosen code's name in its network, in lower case: the code it names.
 pub fn code_name(net: &NetworkId, code: &ReferralCode) -> Key {
     (

@@ -37,10 +37,11 @@ pub enum Prefix {
     PayLine,
     WhSec,
     WhMsg,
+    Board,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 33] = [
+    pub const ALL: [Prefix; 34] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -74,6 +75,7 @@ impl Prefix {
         Prefix::PayLine,
         Prefix::WhSec,
         Prefix::WhMsg,
+        Prefix::Board,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -111,6 +113,7 @@ impl Prefix {
             Prefix::PayLine => "PAYLINE#",
             Prefix::WhSec => "WHSEC#",
             Prefix::WhMsg => "WHMSG#",
+            Prefix::Board => "BOARD#",
         }
     }
 

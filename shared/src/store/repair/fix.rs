@@ -5,6 +5,7 @@ use super::{RepairReport, FIXED_SHOWN};
 use crate::clock;
 use crate::domain::shards::{spread, COUNT_SHARDS};
 use crate::domain::{Level, NetworkId, ProgramId, UserId};
+use crate::store::aggregate::CountDeltas;
 use crate::store::{items, keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, TxError};
 
 /// One disagreement to settle: the edge, its mark, and the count it moves.
@@ -15,7 +16,7 @@ struct Fix<'a> {
     edge: &'a Key,
     mark: &'a Key,
     add: bool,
-    deltas: [i64; 10],
+    deltas: CountDeltas,
     shard: usize,
 }
 
@@ -44,10 +45,11 @@ impl Store {
         if !(1..=Level::MAX.get()).contains(&level) {
             return Ok(());
         }
-        let mark = keys::counted_edge(edge)
-            .ok_or_else(|| StoreError::Corrupt(format!("not an edge: {}", edge.0)))?;
-        let mut deltas = [0i64; 10];
-        deltas[level as usize - 1] = if add { 1 } else { -1 };
+        let not_edge = || StoreError::Corrupt(format!("not an edge: {}", edge.0));
+        let mark = keys::counted_edge(edge).ok_or_else(not_edge)?;
+        let (_, edge_ns, _) = keys::parse_edge_sk(&edge.1).ok_or_else(not_edge)?;
+        let mut deltas = CountDeltas::default();
+        deltas.add(level, edge_ns, if add { 1 } else { -1 });
         let fix = Fix {
             net,
             prog,
@@ -150,17 +152,18 @@ impl Store {
                     })
                 })
                 .collect();
-            let mut levels = [0u64; 10];
+            let mut counted = CountDeltas::default();
             for part in keys::counted_partitions(net, prog, user) {
                 for item in self.query_partition(false, &part, None).await? {
                     let sk = items::text(&item, keys::SK).unwrap_or_default();
-                    if let Some((l, _, _)) = keys::parse_edge_sk(sk) {
+                    if let Some((l, ns, _)) = keys::parse_edge_sk(sk) {
                         if (1..=Level::MAX.get()).contains(&l) {
-                            levels[l as usize - 1] += 1;
+                            counted.add(l, ns, 1);
                         }
                     }
                 }
             }
+            let levels = counted.levels;
             let mut tx = Vec::with_capacity(COUNT_SHARDS);
             for (shard, (key, seen)) in count_keys.iter().zip(&versions).enumerate() {
                 let mut item: Item = Item::from([
@@ -170,6 +173,11 @@ impl Store {
                 ]);
                 for (i, c) in levels.iter().enumerate() {
                     item.insert(format!("c{}", i + 1), n(if shard == 0 { *c } else { 0 }));
+                }
+                if shard == 0 {
+                    for (m, c) in &counted.months {
+                        item.insert(m.clone(), n(*c));
+                    }
                 }
                 let mut e = Expr::new();
                 let cond = match seen {
