@@ -268,19 +268,19 @@ pub fn access(function: &str) -> Option<Access> {
             &[IndexPrefix::Unpaid],
         ),
         // Rules, programs, memberships and profiles in; signup events, rewards, their copies,
-        // the counts per referee and the balances out.
+        // the counts per referee, the balances, the leaderboard scores and boards out.
         "derive-rewards" => a(
             &[GetItem, BatchGetItem, Query, PutItem, UpdateItem],
-            &[Net, Mem, User],
-            &[Evt, Rwd, URwd, PRwd, RCnt, Bal],
+            &[Net, Mem, User, RScore, Board],
+            &[Evt, Rwd, URwd, PRwd, RCnt, Bal, RScore, Board],
             &[],
         ),
         // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, fixes
         // marks and counts as the aggregator would, and wakes a stalled job.
         "repair" => a(
             EVERY,
-            &[Down, Agg, Cnt, Repair],
-            &[Agg, Cnt, Repair, Job, URwd, Bal],
+            &[Down, Agg, Cnt, Repair, RScore, Board],
+            &[Agg, Cnt, Repair, Job, URwd, Bal, RScore, Board],
             &[IndexPrefix::Changes, IndexPrefix::RunningJobs],
         ),
         "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),

@@ -1,14 +1,15 @@
 //! GET /networks/{network_id}/connections/{program_id}/leaderboard
 //!
 //! Round trips: one BatchGetItem of the key, the program and the leaderboard's item, which
-//! holds its whole top list: every page is that one read.
+//! holds its whole top list: every page is that one read. The list is ranked at read time,
+//! so held reward cents count from their hour on.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use super::{network, program_id, program_not_found};
-use crate::domain::leaderboard::{rank, By, Period, TOP};
+use crate::domain::leaderboard::{rank_at, By, Period, TOP};
 use crate::http::{decode_cursor, encode_cursor, json_response, query_param, ApiError};
 use crate::{auth, AppState};
 
@@ -66,7 +67,8 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
     if head.program.is_none() {
         return Err(program_not_found(&prog));
     }
-    let ranked = rank(head.board.entries.into_iter().map(|e| (e.u, e.v)));
+    // held reward cents whose hour has come count now, with no write
+    let ranked = rank_at(&head.board.entries, crate::clock::now().ns);
     let shown = ranked.len().min(TOP);
     let page: Vec<_> = ranked
         .iter()

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::reward::HOUR_NS;
+
 /// Entries the contract promises at least.
 pub const TOP: usize = 1_000;
 /// Entries a top list keeps: past `TOP`, so that a score that falls leaves the next in line
@@ -45,6 +47,14 @@ impl Period {
     /// The periods a change at `ns` counts in: the whole history and its month.
     pub fn of_change(ns: u64) -> [Period; 2] {
         [Period::All, Period::month_of(ns)]
+    }
+
+    /// `YYYYMM` of a month; None for the whole history.
+    pub fn digits(self) -> Option<String> {
+        match self {
+            Period::All => None,
+            Period::Month { year, month } => Some(format!("{year:04}{month:02}")),
+        }
     }
 
     /// The count attribute of a member's direct referees in this period: `c1` for the whole
@@ -134,46 +144,77 @@ pub fn rank(scores: impl IntoIterator<Item = (String, i64)>) -> Vec<Ranked> {
     out
 }
 
-/// A top list with some users' new totals merged in, cut at `keep`.
-pub fn merge(
-    top: Vec<(String, i64)>,
-    changed: &BTreeMap<String, i64>,
-    keep: usize,
-) -> Vec<(String, i64)> {
-    let mut all: BTreeMap<String, i64> = top.into_iter().collect();
-    for (u, v) in changed {
-        all.insert(u.clone(), *v);
+/// One member of a stored top list.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BoardEntry {
+    pub u: String,
+    /// The value when it was read.
+    pub v: i64,
+    /// The member's source versions summed, when it was read: a read with a lower sum is older.
+    pub ver: u64,
+    /// Cents that count from an hour on (held rewards), as (hour since the epoch, cents).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pend: Vec<(u64, i64)>,
+}
+
+impl BoardEntry {
+    /// The value once every held amount counts: what the list is kept in order of.
+    fn potential(&self) -> i64 {
+        self.v + self.pend.iter().map(|(_, c)| c).sum::<i64>()
     }
-    let mut out = ordered(all);
+
+    /// The value at `now_ns`: held amounts whose hour has come count.
+    pub fn value_at(&self, now_ns: u64) -> i64 {
+        let due = self
+            .pend
+            .iter()
+            .filter(|(h, _)| h.saturating_mul(HOUR_NS) <= now_ns)
+            .map(|(_, c)| c);
+        self.v + due.sum::<i64>()
+    }
+
+    /// The same entry with what counts by `now_ns` moved from held into its value.
+    pub fn settled(self, now_ns: u64) -> BoardEntry {
+        let v = self.value_at(now_ns);
+        let pend = self
+            .pend
+            .into_iter()
+            .filter(|(h, c)| h.saturating_mul(HOUR_NS) > now_ns && *c != 0)
+            .collect();
+        BoardEntry { v, pend, ..self }
+    }
+}
+
+/// A stored top list with members' newer reads merged in: a read older than the entry's (a
+/// lower version) never replaces it. Ordered by potential value, ties by user id, values
+/// above 0 only, cut at `keep`.
+pub fn merge_entries(
+    top: Vec<BoardEntry>,
+    changed: Vec<BoardEntry>,
+    keep: usize,
+) -> Vec<BoardEntry> {
+    let mut all: BTreeMap<String, BoardEntry> = top.into_iter().map(|e| (e.u.clone(), e)).collect();
+    for e in changed {
+        match all.get(&e.u) {
+            Some(had) if had.ver >= e.ver => {}
+            _ => {
+                all.insert(e.u.clone(), e);
+            }
+        }
+    }
+    let mut out: Vec<BoardEntry> = all.into_values().filter(|e| e.potential() > 0).collect();
+    out.sort_by(|a, b| {
+        b.potential()
+            .cmp(&a.potential())
+            .then_with(|| a.u.cmp(&b.u))
+    });
     out.truncate(keep);
     out
 }
 
-/// A stored top list of (user, value, version) with members' newer reads merged in: a read
-/// older than the entry's (a lower version) never replaces it. Ordered, cut at `keep`.
-pub fn merge_versioned(
-    top: Vec<(String, i64, u64)>,
-    changed: &BTreeMap<String, (i64, u64)>,
-    keep: usize,
-) -> Vec<(String, i64, u64)> {
-    let mut all: BTreeMap<String, (i64, u64)> =
-        top.into_iter().map(|(u, v, ver)| (u, (v, ver))).collect();
-    for (u, (v, ver)) in changed {
-        match all.get(u) {
-            Some((_, had)) if had >= ver => {}
-            _ => {
-                all.insert(u.clone(), (*v, *ver));
-            }
-        }
-    }
-    let mut out: Vec<(String, i64, u64)> = all
-        .into_iter()
-        .filter(|(_, (v, _))| *v > 0)
-        .map(|(u, (v, ver))| (u, v, ver))
-        .collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    out.truncate(keep);
-    out
+/// A stored list ranked by its values at `now_ns`.
+pub fn rank_at(entries: &[BoardEntry], now_ns: u64) -> Vec<Ranked> {
+    rank(entries.iter().map(|e| (e.u.clone(), e.value_at(now_ns))))
 }
 
 #[cfg(test)]
@@ -235,22 +276,55 @@ mod tests {
 
     #[test]
     fn a_merge_keeps_the_highest_and_drops_what_falls_to_zero() {
-        let top = s(&[("a", 5), ("b", 4), ("c", 3)]);
-        let changed: BTreeMap<String, i64> = [("b".to_string(), 0), ("d".to_string(), 6)]
-            .into_iter()
-            .collect();
-        assert_eq!(merge(top, &changed, 2), s(&[("d", 6), ("a", 5)]));
+        let top = vec![
+            entry("a", 5, 1, &[]),
+            entry("b", 4, 1, &[]),
+            entry("c", 3, 1, &[]),
+        ];
+        let changed = vec![entry("b", 0, 2, &[]), entry("d", 6, 1, &[])];
+        let got = merge_entries(top, changed, 2);
+        assert_eq!(got, vec![entry("d", 6, 1, &[]), entry("a", 5, 1, &[])]);
+    }
+
+    fn entry(u: &str, v: i64, ver: u64, pend: &[(u64, i64)]) -> BoardEntry {
+        BoardEntry {
+            u: u.into(),
+            v,
+            ver,
+            pend: pend.to_vec(),
+        }
     }
 
     #[test]
     fn an_older_read_never_replaces_a_newer_one() {
-        let top = vec![("a".to_string(), 5, 7), ("b".to_string(), 3, 2)];
-        let mut changed = BTreeMap::new();
-        changed.insert("a".to_string(), (9, 6)); // read before the entry's: ignored
-        changed.insert("b".to_string(), (0, 3)); // fell to 0: leaves
-        changed.insert("c".to_string(), (5, 1)); // ties a, after it by user id
-        let got = merge_versioned(top, &changed, 10);
-        assert_eq!(got, vec![("a".to_string(), 5, 7), ("c".to_string(), 5, 1)]);
-        assert_eq!(merge_versioned(got, &BTreeMap::new(), 1).len(), 1);
+        let top = vec![entry("a", 5, 7, &[]), entry("b", 3, 2, &[])];
+        let changed = vec![
+            entry("a", 9, 6, &[]), // read before the entry's: ignored
+            entry("b", 0, 3, &[]), // fell to 0: leaves
+            entry("c", 5, 1, &[]), // ties a, after it by user id
+        ];
+        let got = merge_entries(top, changed, 10);
+        assert_eq!(got, vec![entry("a", 5, 7, &[]), entry("c", 5, 1, &[])]);
+        assert_eq!(merge_entries(got, vec![], 1).len(), 1);
+    }
+
+    #[test]
+    fn held_amounts_count_from_their_hour() {
+        let h = 500_000u64; // an hour since the epoch
+        let list = vec![entry("a", 100, 1, &[(h, 300)]), entry("b", 200, 1, &[])];
+        // before the hour: a's 300 is held, and a ranks below b
+        let before = rank_at(&list, h * HOUR_NS - 1);
+        assert_eq!((before[0].user.as_str(), before[0].value), ("b", 200));
+        assert_eq!((before[1].user.as_str(), before[1].value), ("a", 100));
+        // from the hour on it counts
+        let after = rank_at(&list, h * HOUR_NS);
+        assert_eq!((after[0].user.as_str(), after[0].value), ("a", 400));
+        // settling moves what counted into the value
+        let settled = list[0].clone().settled(h * HOUR_NS);
+        assert_eq!((settled.v, settled.pend.len()), (400, 0));
+        // a member whose only amount is held is kept, with nothing counted yet
+        let kept = merge_entries(vec![], vec![entry("c", 0, 1, &[(h, 5)])], 10);
+        assert_eq!(kept.len(), 1);
+        assert!(rank_at(&kept, 0).is_empty());
     }
 }

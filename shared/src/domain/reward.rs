@@ -337,7 +337,7 @@ impl RewardStatus {
     }
 }
 
-const HOUR_NS: u64 = 3_600_000_000_000;
+pub const HOUR_NS: u64 = 3_600_000_000_000;
 
 /// When a reward created at `created_ns` with a hold of `hold_days` becomes approved, in ns:
 /// at once without a hold, else at the first whole hour after the hold (balances keep

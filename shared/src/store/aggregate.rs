@@ -240,29 +240,46 @@ impl Store {
         deltas: &CountDeltas,
         at_ns: u64,
     ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
-        let key = keys::counts(net, prog, user, shard);
-        let mut e = Expr::new();
         let levels = deltas
             .levels
             .iter()
             .enumerate()
             .map(|(i, d)| (format!("c{}", i + 1), *d));
         let months = deltas.months.iter().map(|(m, d)| (m.clone(), *d));
-        let mut adds: Vec<String> = levels
-            .chain(months)
+        let key = keys::counts(net, prog, user, shard);
+        self.shard_add(&key, levels.chain(months), at_ns, user, true)
+    }
+
+    /// Adds numbers to one shard of a member's sums (counts, balance, scores) and sets its
+    /// `as_of_ns` and `user`; a `versioned` shard's version `v` moves on too.
+    pub(crate) fn shard_add(
+        &self,
+        key: &Key,
+        adds: impl IntoIterator<Item = (String, i64)>,
+        as_of_ns: u64,
+        user: &UserId,
+        versioned: bool,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let mut e = Expr::new();
+        let mut adds: Vec<String> = adds
+            .into_iter()
             .filter(|(_, d)| *d != 0)
             .map(|(attr, d)| format!("{} {}", e.n(&attr), e.v(n(d))))
             .collect();
-        adds.push(format!("{} {}", e.n("v"), e.v(n(1))));
-        let update = format!(
-            "SET {} = {}, {} = {} ADD {}",
+        if versioned {
+            adds.push(format!("{} {}", e.n("v"), e.v(n(1))));
+        }
+        let mut update = format!(
+            "SET {} = {}, {} = {}",
             e.n("as_of_ns"),
-            e.v(n(at_ns)),
+            e.v(n(as_of_ns)),
             e.n("user"),
             e.v(s(user.as_str())),
-            adds.join(", ")
         );
-        self.tx_update(&key, &update, None, &e)
+        if !adds.is_empty() {
+            update.push_str(&format!(" ADD {}", adds.join(", ")));
+        }
+        self.tx_update(key, &update, None, &e)
     }
 }
 

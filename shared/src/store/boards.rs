@@ -1,10 +1,12 @@
 //! Leaderboards: one item per (program, measure, period) holding its top list, merged after
-//! each aggregator batch from the members' count shards. Nothing on the signup path writes
-//! here, and a page of a leaderboard is one read.
+//! each batch of a stream consumer from the members' shards: the aggregator's count shards
+//! (referrals), the rewards consumer's score shards (rewards). Nothing on the signup path
+//! writes here, and a page of a leaderboard is one read.
 //!
-//! Each entry keeps the sum of the member's count-shard versions it was read at: a merge that
-//! read older counts than the entry's never replaces it, so two batches merging the same
-//! member in either order leave the newer value.
+//! Each entry keeps the sum of the member's shard versions it was read at: a merge that read
+//! older shards than the entry's never replaces it, so two batches merging the same member in
+//! either order leave the newer value. A rewards entry keeps its held cents by the hour they
+//! count from, so a hold that ends needs no write: the read counts them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,24 +14,16 @@ use serde::{Deserialize, Serialize};
 
 use super::counts::count_keys;
 use super::{items, keys, n, Attempt, Expr, Item, Store, StoreError};
-use crate::domain::leaderboard::{merge_versioned, By, Period, KEEP};
+use crate::domain::leaderboard::{merge_entries, BoardEntry, By, Period, KEEP};
+use crate::domain::shards::COUNT_SHARDS;
 use crate::domain::{NetworkId, ProgramId, UserId};
-
-/// One ranked member as stored.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Entry {
-    pub u: String,
-    pub v: i64,
-    /// The member's count-shard versions summed, when this value was read.
-    pub ver: u64,
-}
 
 /// A leaderboard item.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Board {
     /// Highest value first, ties by user id; values above 0 only.
     #[serde(default)]
-    pub entries: Vec<Entry>,
+    pub entries: Vec<BoardEntry>,
     /// Bumped by every merge: the conditional put's guard.
     #[serde(default)]
     pub version: u64,
@@ -41,45 +35,94 @@ pub struct Board {
 /// Per program, the members whose values changed and the months they changed in.
 pub type Touched = BTreeMap<(NetworkId, ProgramId), (BTreeSet<UserId>, BTreeSet<Period>)>;
 
-/// What one member's count shards say.
-struct Read {
-    values: HashMap<String, i64>,
+/// The members whose reward scores these records move, per program, with the months the
+/// rewards were created in.
+pub fn touched_by_rewards(states: &[super::rewards::balance::RewardState]) -> Touched {
+    let mut out = Touched::new();
+    for r in states.iter().filter(|r| r.moves()) {
+        let rw = &r.reward;
+        let (Ok(net), Ok(prog), Ok(user)) = (
+            NetworkId::try_from(rw.network_id.as_str()),
+            ProgramId::try_from(rw.program_id.as_str()),
+            UserId::from_stored(&rw.user),
+        ) else {
+            continue;
+        };
+        let t = out.entry((net, prog)).or_default();
+        t.0.insert(user);
+        t.1.insert(Period::month_of(rw.created_ns));
+    }
+    out
+}
+
+/// A member's shards summed: every number by attribute, their versions, their newest time.
+#[derive(Default)]
+struct Shards {
+    sums: HashMap<String, i64>,
     ver: u64,
     as_of_ns: Option<u64>,
 }
 
-/// `m<YYYYMM>`: a month's direct referees.
-fn is_month_attr(a: &str) -> bool {
-    a.len() == 7 && a.starts_with('m') && a[1..].bytes().all(|b| b.is_ascii_digit())
-}
-
-fn read_counts(got: &mut HashMap<super::Key, Item>, shard_keys: &[super::Key]) -> Read {
-    let mut out = Read {
-        values: HashMap::new(),
-        ver: 0,
-        as_of_ns: None,
-    };
+fn read_shards(got: &mut HashMap<super::Key, Item>, shard_keys: &[super::Key]) -> Shards {
+    let mut out = Shards::default();
     for k in shard_keys {
         let Some(item) = got.remove(k) else { continue };
         for (attr, v) in &item {
-            let numeric = || match v {
-                aws_sdk_dynamodb::types::AttributeValue::N(x) => x.parse::<i64>().ok(),
-                _ => None,
+            let Some(x) = v.as_n().ok().and_then(|x| x.parse::<i64>().ok()) else {
+                continue;
             };
             match attr.as_str() {
-                "v" => out.ver += numeric().unwrap_or(0).max(0) as u64,
-                "as_of_ns" => {
-                    let at = numeric().map(|x| x.max(0) as u64);
-                    out.as_of_ns = out.as_of_ns.max(at);
-                }
-                a if a == "c1" || is_month_attr(a) => {
-                    *out.values.entry(a.to_owned()).or_default() += numeric().unwrap_or(0);
-                }
-                _ => {}
+                "v" => out.ver += x.max(0) as u64,
+                "as_of_ns" => out.as_of_ns = out.as_of_ns.max(Some(x.max(0) as u64)),
+                a => *out.sums.entry(a.to_owned()).or_default() += x,
             }
         }
     }
     out
+}
+
+impl Shards {
+    /// Direct referees in `period`: `c1`, or the month's `m<YYYYMM>`.
+    fn referrals(&self, user: &UserId, period: Period) -> BoardEntry {
+        let attr = period.referrals_attr();
+        BoardEntry {
+            u: user.as_str().to_owned(),
+            v: self.sums.get(&attr).copied().unwrap_or(0),
+            ver: self.ver,
+            pend: Vec::new(),
+        }
+    }
+
+    /// Reward cents in `period` (`<bucket>@<YYYYMM>`): approved and paid ones, and held ones
+    /// that counted by `now_ns`, as the value; the rest held by hour.
+    fn rewards(&self, user: &UserId, period: Period, now_ns: u64) -> BoardEntry {
+        let month = period.digits();
+        let mut held: BTreeMap<u64, i64> = BTreeMap::new();
+        let mut v = 0;
+        for (attr, cents) in &self.sums {
+            let Some((bucket, m)) = attr.split_once('@') else {
+                continue;
+            };
+            if month.as_deref().is_some_and(|want| want != m) {
+                continue;
+            }
+            match bucket {
+                "approved" | "paid" => v += cents,
+                b => {
+                    if let Some(hour) = b.strip_prefix('p').and_then(|h| h.parse::<u64>().ok()) {
+                        *held.entry(hour).or_default() += cents;
+                    }
+                }
+            }
+        }
+        BoardEntry {
+            u: user.as_str().to_owned(),
+            v,
+            ver: self.ver,
+            pend: held.into_iter().collect(),
+        }
+        .settled(now_ns)
+    }
 }
 
 /// What GET Leaderboard reads in its one round trip.
@@ -128,45 +171,70 @@ impl Store {
     /// Merges the referral counts of `touched` members into their program's leaderboards: the
     /// whole history's, and each month's in `months` (count attributes `m<YYYYMM>`).
     pub async fn merge_referral_boards(&self, touched: &Touched) -> Result<(), StoreError> {
+        self.merge_boards(touched, By::Referrals, count_keys, |sh, u, p| {
+            sh.referrals(u, p)
+        })
+        .await
+    }
+
+    /// Merges the reward scores of `touched` members into their program's leaderboards: the
+    /// whole history's and each month's in `months`. A value counts approved and paid cents;
+    /// held cents go with it by the hour they count from.
+    pub async fn merge_reward_boards(&self, touched: &Touched) -> Result<(), StoreError> {
+        let now_ns = crate::clock::now().ns;
+        let score_keys = |net: &NetworkId, prog: &ProgramId, u: &UserId| {
+            (0..COUNT_SHARDS)
+                .map(|c| keys::reward_score(net, prog, u, c))
+                .collect()
+        };
+        self.merge_boards(touched, By::Rewards, score_keys, |sh, u, p| {
+            sh.rewards(u, p, now_ns)
+        })
+        .await
+    }
+
+    /// Reads each touched member's shards (one BatchGetItem per program), then merges their
+    /// entries into the program's boards of `by`: the whole history's and the months'.
+    async fn merge_boards(
+        &self,
+        touched: &Touched,
+        by: By,
+        shard_keys: impl Fn(&NetworkId, &ProgramId, &UserId) -> Vec<super::Key>,
+        entry: impl Fn(&Shards, &UserId, Period) -> BoardEntry,
+    ) -> Result<(), StoreError> {
         for ((net, prog), (users, months)) in touched {
             let per_user: Vec<(&UserId, Vec<super::Key>)> = users
                 .iter()
-                .map(|u| (u, count_keys(net, prog, u)))
+                .map(|u| (u, shard_keys(net, prog, u)))
                 .collect();
             let wanted: Vec<super::Key> = per_user
                 .iter()
                 .flat_map(|(_, k)| k.iter().cloned())
                 .collect();
             let mut got = self.batch_get_with(&wanted, true).await?;
-            let reads: Vec<(&UserId, Read)> = per_user
+            let reads: Vec<(&UserId, Shards)> = per_user
                 .iter()
-                .map(|(u, k)| (*u, read_counts(&mut got, k)))
+                .map(|(u, k)| (*u, read_shards(&mut got, k)))
                 .collect();
             let as_of = reads.iter().filter_map(|(_, r)| r.as_of_ns).max();
             for period in std::iter::once(Period::All).chain(months.iter().copied()) {
-                let attr = period.referrals_attr();
-                let changed: BTreeMap<String, (i64, u64)> = reads
-                    .iter()
-                    .map(|(u, r)| {
-                        let v = r.values.get(&attr).copied().unwrap_or(0);
-                        (u.as_str().to_owned(), (v, r.ver))
-                    })
-                    .collect();
-                self.merge_board(net, prog, By::Referrals, period, &changed, as_of)
+                let changed: Vec<BoardEntry> =
+                    reads.iter().map(|(u, r)| entry(r, u, period)).collect();
+                self.merge_board(net, prog, by, period, &changed, as_of)
                     .await?;
             }
         }
         Ok(())
     }
 
-    /// One leaderboard with `changed` (user: value, version) merged in, under its version.
+    /// One leaderboard with `changed` members merged in, under its version.
     async fn merge_board(
         &self,
         net: &NetworkId,
         prog: &ProgramId,
         by: By,
         period: Period,
-        changed: &BTreeMap<String, (i64, u64)>,
+        changed: &[BoardEntry],
         as_of: Option<u64>,
     ) -> Result<(), StoreError> {
         let key = Store::board_key(net, prog, by, period);
@@ -176,14 +244,8 @@ impl Store {
                 let old: Option<Board> = self.get(key).await?.map(items::from_item).transpose()?;
                 let existed = old.is_some();
                 let old = old.unwrap_or_default();
-                let entries: Vec<(String, i64, u64)> =
-                    old.entries.into_iter().map(|e| (e.u, e.v, e.ver)).collect();
-                let merged = merge_versioned(entries, changed, KEEP);
                 let board = Board {
-                    entries: merged
-                        .into_iter()
-                        .map(|(u, v, ver)| Entry { u, v, ver })
-                        .collect(),
+                    entries: merge_entries(old.entries, changed.to_vec(), KEEP),
                     version: old.version + 1,
                     as_of_ns: old.as_of_ns.max(as_of),
                 };

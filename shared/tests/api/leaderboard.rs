@@ -301,3 +301,83 @@ async fn bad_queries_get_400_and_an_unknown_program_404() {
         .await;
     assert_eq!(s, 401);
 }
+
+/// The rewards leaderboard: approved and paid cents; held ones count once approved, a voided
+/// one not at all.
+#[tokio::test]
+async fn rewards_rank_approved_and_paid_cents_and_follow_approve_and_void() {
+    use crate::rewards::{event, rewards, rule};
+    let app = App::new().await;
+    for (u, r) in [
+        ("b1@y.io", "a@x.io"),
+        ("b2@y.io", "a@x.io"),
+        ("d1@y.io", "c@x.io"),
+    ] {
+        assert_eq!(app.link("p", u, r).await.0, 201);
+    }
+    let level1 = |cents: u64| json!([{"level": 1, "amount_usd_cents": cents}]);
+    let (s, v) = rule(
+        &app,
+        "buy",
+        json!({"event": "purchase", "levels": level1(100)}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let held = json!({"event": "subscribe", "levels": level1(500), "hold_days": 2});
+    assert_eq!(rule(&app, "held", held).await.0, 201);
+    for (id, user, name) in [
+        ("e1", "b1@y.io", "purchase"),
+        ("e2", "b2@y.io", "purchase"),
+        ("e3", "d1@y.io", "purchase"),
+        ("e4", "d1@y.io", "subscribe"),
+    ] {
+        assert_eq!(event(&app, id, user, name, 1).await.0, 202);
+    }
+    app.settle().await;
+    let reward = |v: &Value, event_id: &str| {
+        v["rewards"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["event_id"] == event_id))
+            .and_then(|r| r["reward_id"].as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(
+        rows(&board(&app, "p", "?by=rewards").await),
+        vec![row(1, "a@x.io", 200), row(2, "c@x.io", 100)]
+    );
+    // the held 500 counts once approved
+    let held_id = reward(&rewards(&app, "c@x.io").await, "e4");
+    let (s, v) = app
+        .post(
+            &format!("/networks/{{net}}/rewards/{held_id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // a voided one no more
+    let voided = reward(&rewards(&app, "a@x.io").await, "e1");
+    let (s, v) = app
+        .post(
+            &format!("/networks/{{net}}/rewards/{voided}/void"),
+            json!({"reason": "refund"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    app.settle().await;
+    let want = vec![row(1, "c@x.io", 600), row(2, "a@x.io", 100)];
+    let all = board(&app, "p", "?by=rewards").await;
+    assert_eq!(rows(&all), want, "{all}");
+    assert_eq!(all["by"], "rewards");
+    let month = shared::domain::leaderboard::Period::month_of(shared::clock::now().ns);
+    assert_eq!(
+        rows(&board(&app, "p", &format!("?by=rewards&period={month}")).await),
+        want
+    );
+    // the referrals board of the same program is its own
+    assert_eq!(
+        rows(&board(&app, "p", "").await),
+        vec![row(1, "a@x.io", 2), row(2, "c@x.io", 1)]
+    );
+    app.check().await;
+}

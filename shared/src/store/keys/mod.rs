@@ -286,6 +286,15 @@ pub fn board(net: &NetworkId, prog: &ProgramId, by: &str, period: &str) -> Key {
     )
 }
 
+/// A member's reward cents in one program by status and month of creation, in one of
+/// `COUNT_SHARDS` items: the rewards leaderboard's source.
+pub fn reward_score(net: &NetworkId, prog: &ProgramId, user: &UserId, shard: usize) -> Key {
+    (
+        format!("{}{net}#{prog}#{user}#{shard}", Prefix::RScore),
+        "RSCORE".into(),
+    )
+}
+
 /// A chosen code's name in its network, in lower case: the code it names.
 pub fn code_name(net: &NetworkId, code: &ReferralCode) -> Key {
     (

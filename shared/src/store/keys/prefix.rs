@@ -38,10 +38,11 @@ pub enum Prefix {
     WhSec,
     WhMsg,
     Board,
+    RScore,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 34] = [
+    pub const ALL: [Prefix; 35] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -76,6 +77,7 @@ impl Prefix {
         Prefix::WhSec,
         Prefix::WhMsg,
         Prefix::Board,
+        Prefix::RScore,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -114,6 +116,7 @@ impl Prefix {
             Prefix::WhSec => "WHSEC#",
             Prefix::WhMsg => "WHMSG#",
             Prefix::Board => "BOARD#",
+            Prefix::RScore => "RSCORE#",
         }
     }
 

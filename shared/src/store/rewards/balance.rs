@@ -8,11 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use super::super::{items, keys, n, s, Attempt, Expr, Item, Key, Store, StoreError, TxError};
+use super::super::{items, keys, s, Attempt, Expr, Item, Key, Store, StoreError, TxError};
 use super::RewardItem;
+use crate::domain::leaderboard::Period;
 use crate::domain::reward::Balance;
 use crate::domain::shards::{spread, COUNT_SHARDS};
-use crate::domain::{NetworkId, UserId};
+use crate::domain::{NetworkId, ProgramId, UserId};
 
 /// A reward copy as a stream record shows it: its key, the reward, and its mark.
 #[derive(Clone, Debug)]
@@ -34,8 +35,16 @@ fn bucket(r: &RewardItem) -> String {
     crate::domain::reward::bucket(r.status, r.approvable_ns)
 }
 
-/// A transaction's rewards: their marks, then one balance update (at most 100 items).
-const PER_TX: usize = super::super::MAX_TX_ITEMS - 1;
+/// A transaction's rewards: their marks, then one balance update and one leaderboard score
+/// update (at most 100 items).
+const PER_TX: usize = super::super::MAX_TX_ITEMS - 2;
+
+/// The leaderboard score attribute a reward adds to: its balance bucket and the month it was
+/// created in (`approved@202612`, `p493812@202612`).
+fn score_attr(r: &RewardItem) -> String {
+    let month = Period::month_of(r.created_ns).digits().unwrap_or_default();
+    format!("{}@{month}", bucket(r))
+}
 
 impl Store {
     /// Moves each reward's amount into the bucket of its status, once, on the shard `seed`
@@ -48,18 +57,27 @@ impl Store {
     ) -> Result<u64, StoreError> {
         let shard = spread(seed, COUNT_SHARDS);
         let mut moved = 0;
-        let mut per: BTreeMap<(String, String), Vec<&RewardState>> = BTreeMap::new();
+        let mut per: BTreeMap<(String, String, String), Vec<&RewardState>> = BTreeMap::new();
         for r in rewards.iter().filter(|r| r.moves()) {
-            per.entry((r.reward.network_id.clone(), r.reward.user.clone()))
-                .or_default()
-                .push(r);
+            let rw = &r.reward;
+            per.entry((
+                rw.network_id.clone(),
+                rw.user.clone(),
+                rw.program_id.clone(),
+            ))
+            .or_default()
+            .push(r);
         }
-        for ((net, user), list) in per {
+        for ((net, user, prog), list) in per {
             let net =
                 NetworkId::try_from(net.as_str()).map_err(|_| items::corrupt("reward network"))?;
+            let prog =
+                ProgramId::try_from(prog.as_str()).map_err(|_| items::corrupt("reward program"))?;
             let user = items::user_id(&user)?;
             for chunk in list.chunks(PER_TX) {
-                moved += self.apply_balance_chunk(&net, &user, chunk, shard).await?;
+                moved += self
+                    .apply_balance_chunk(&net, &prog, &user, chunk, shard)
+                    .await?;
             }
         }
         Ok(moved)
@@ -68,6 +86,7 @@ impl Store {
     async fn apply_balance_chunk(
         &self,
         net: &NetworkId,
+        prog: &ProgramId,
         user: &UserId,
         chunk: &[&RewardState],
         shard: usize,
@@ -82,6 +101,7 @@ impl Store {
                 }
                 let mut tx = Vec::with_capacity(now.len() + 1);
                 let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+                let mut scores: BTreeMap<String, i64> = BTreeMap::new();
                 let mut as_of = 0u64;
                 for r in &now {
                     let mut e = Expr::new();
@@ -96,25 +116,19 @@ impl Store {
                     tx.push(self.tx_update(&r.copy, &update, Some(&cond), &e)?);
                     let cents = r.reward.amount_usd_cents;
                     *sums.entry(to).or_default() += cents;
+                    *scores.entry(score_attr(&r.reward)).or_default() += cents;
                     if let Some(from) = &r.bal {
                         *sums.entry(from.clone()).or_default() -= cents;
+                        let month = Period::month_of(r.reward.created_ns).digits();
+                        let was = format!("{from}@{}", month.unwrap_or_default());
+                        *scores.entry(was).or_default() -= cents;
                     }
                     as_of = as_of.max(r.reward.created_ns);
                 }
-                let mut e = Expr::new();
-                let adds: Vec<String> = sums
-                    .iter()
-                    .map(|(b, v)| format!("{} {}", e.n(b), e.v(n(*v))))
-                    .collect();
-                let update = format!(
-                    "SET {} = {}, {} = {} ADD {}",
-                    e.n("as_of_ns"),
-                    e.v(n(as_of)),
-                    e.n("user"),
-                    e.v(s(user.as_str())),
-                    adds.join(", ")
-                );
-                tx.push(self.tx_update(&keys::balance(net, user, shard), &update, None, &e)?);
+                let balance = keys::balance(net, user, shard);
+                tx.push(self.shard_add(&balance, sums, as_of, user, false)?);
+                let score = keys::reward_score(net, prog, user, shard);
+                tx.push(self.shard_add(&score, scores, as_of, user, true)?);
                 match self.transact(tx).await {
                     Ok(()) => Ok(Attempt::Done(now.len() as u64)),
                     Err(TxError::Cancelled(r)) => {
@@ -200,6 +214,9 @@ impl Store {
         if states.is_empty() {
             return Ok(0);
         }
-        self.apply_reward_states(&states, "repair").await
+        let moved = self.apply_reward_states(&states, "repair").await?;
+        self.merge_reward_boards(&crate::store::boards::touched_by_rewards(&states))
+            .await?;
+        Ok(moved)
     }
 }
