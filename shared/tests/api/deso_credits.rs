@@ -291,3 +291,41 @@ async fn a_credit_into_a_moving_tree_ends_with_the_right_upline() {
     );
     app.check().await;
 }
+
+/// A DeSo credit through an expired code counts nothing, as through an inactive one: the
+/// expiry is in the condition the credit's link writes under.
+#[tokio::test]
+async fn a_credit_through_an_expired_code_pays_the_default_and_counts_nothing() {
+    let app = App::new().await;
+    money(&app, 1000, 200, 50).await;
+    let code = create_hash(&app, OWNER, 1000, 500, 0).await;
+    let soon = shared::clock::rfc3339_ms(shared::clock::now_ms() + 1_000);
+    let (s, v) = app
+        .call(
+            "PATCH",
+            &format!("/networks/{{net}}/codes/{code}"),
+            Some(json!({"expires_at": soon})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"]["status"].as_str()),
+        (200, Some("active")),
+        "{v}"
+    );
+    let joiner = 0x41;
+    assert_eq!(begin(&app, joiner, &code).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let (s, v) = callback(&app, joiner).await;
+    assert_eq!(
+        (s, v),
+        (
+            200,
+            json!({"Credited": true, "ReferralCounted": false, "RefereeAmountUSDCents": 200, "ReferrerAmountUSDCents": 0})
+        )
+    );
+    let i = code_info(&info(&app, OWNER).await, &code);
+    assert_eq!(i["Info"]["TotalReferrals"], 0);
+    assert_eq!(i["Info"]["NumJumioSuccesses"], 0);
+    app.check().await;
+}
