@@ -232,11 +232,12 @@ pub fn access(function: &str) -> Option<Access> {
             &[User, Mem, Down, JobPend, CodeShard, CodeRef, Credit, Ledger],
             &[],
         ),
-        // The counts, then the leaderboards merged from them.
-        "aggregate-counts" => a(
-            &[GetItem, BatchGetItem, PutItem, UpdateItem, DeleteItem],
-            &[Cnt, Board],
-            &[Agg, Cnt, Board],
+        "aggregate-counts" => a(&[PutItem, UpdateItem, DeleteItem], &[], &[Agg, Cnt], &[]),
+        // The members' shards in, their programs' boards out.
+        "merge-boards" => a(
+            &[GetItem, BatchGetItem, PutItem],
+            &[Cnt, RScore, Board],
+            &[Board],
             &[],
         ),
         "get-leaderboard" => a(&[BatchGetItem], &[Key, Net, Board], &[], &[]),
@@ -268,19 +269,19 @@ pub fn access(function: &str) -> Option<Access> {
             &[IndexPrefix::Unpaid],
         ),
         // Rules, programs, memberships and profiles in; signup events, rewards, their copies,
-        // the counts per referee, the balances, the leaderboard scores and boards out.
+        // the counts per referee, the balances and the leaderboard scores out.
         "derive-rewards" => a(
             &[GetItem, BatchGetItem, Query, PutItem, UpdateItem],
-            &[Net, Mem, User, RScore, Board],
-            &[Evt, Rwd, URwd, PRwd, RCnt, Bal, RScore, Board],
+            &[Net, Mem, User],
+            &[Evt, Rwd, URwd, PRwd, RCnt, Bal, RScore],
             &[],
         ),
         // Reads the changed memberships (GSI2) and the running jobs (GSI1), checks edges, fixes
         // marks and counts as the aggregator would, and wakes a stalled job.
         "repair" => a(
             EVERY,
-            &[Down, Agg, Cnt, Repair, RScore, Board],
-            &[Agg, Cnt, Repair, Job, URwd, Bal, RScore, Board],
+            &[Down, Agg, Cnt, Repair],
+            &[Agg, Cnt, Repair, Job, URwd, Bal, RScore],
             &[IndexPrefix::Changes, IndexPrefix::RunningJobs],
         ),
         "move-worker" => a(EVERY, &[JobPend], &[Job, JobF, Mem, Down, Fence, User], &[]),

@@ -3,17 +3,14 @@
 //! Fed by the table's stream (filtered to edge items). Each edge moves its counts once, by
 //! its mark (`store::aggregate`), however the stream splits, retries or repeats a batch. It
 //! answers the records it could not apply: the mapping retries them, bisects, and in the end
-//! hands them to the failure destination, while the rest of the shard goes on. Then it merges
-//! the changed members into their programs' referral leaderboards (`store::boards`).
+//! hands them to the failure destination, while the rest of the shard goes on.
 
 use lambda_http::aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use lambda_http::aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_http::{Error, LambdaEvent};
 
-use crate::domain::leaderboard::Period;
 use crate::domain::{NetworkId, ProgramId, UserId};
 use crate::store::aggregate::EdgeChange;
-use crate::store::boards::Touched;
 use crate::store::keys;
 use crate::AppState;
 
@@ -91,33 +88,13 @@ pub async fn handle(
             tracing::error!(error = %crate::http::error_chain(&e), "counts not applied; the batch comes again");
             Error::from("counts not applied")
         })?;
-    for &i in &refused {
+    for i in refused {
         if let Some(r) = of_change.get(i) {
             tracing::error!(sequence = %sequence(r), edge = ?changes[i].edge, "counts refused this edge");
             failed.push(sequence(r));
         }
     }
-    // The leaderboards of the members whose direct referees changed; a failure sends the batch
-    // again, whose counts are applied already and whose merge is redone.
-    let mut touched = Touched::new();
-    for (i, c) in changes.iter().enumerate() {
-        let edge_ns = keys::parse_edge_sk(&c.edge.1).map(|(_, ns, _)| ns);
-        if let (1, Some(ns), false) = (c.level, edge_ns, refused.contains(&i)) {
-            let t = touched
-                .entry((c.network.clone(), c.program.clone()))
-                .or_default();
-            t.0.insert(c.ancestor.clone());
-            t.1.insert(Period::month_of(ns));
-        }
-    }
-    state
-        .store
-        .merge_referral_boards(&touched)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %crate::http::error_chain(&e), "leaderboards not merged; the batch comes again");
-            Error::from("leaderboards not merged")
-        })?;
+
     tracing::info!(
         records = records.len(),
         edges = changes.len(),

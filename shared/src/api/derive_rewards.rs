@@ -4,8 +4,7 @@
 //!   its rewards voided or clawed back;
 //! - a DeSo credit appears as paid rewards of rule `deso`;
 //! - reward copies, new or changed, move their amounts between balance buckets, per batch, and
-//!   between the program's leaderboard score buckets; then the changed members are merged
-//!   into the program's rewards leaderboards (`store::boards`).
+//!   between the program's leaderboard score buckets (`merge_boards` ranks them).
 //!
 //! Each is idempotent (`store::rewards`), so a batch retried, split or delivered twice ends
 //! the same. It answers the records it could not apply, and the mapping retries them.
@@ -16,7 +15,6 @@ use lambda_http::aws_lambda_events::event::streams::DynamoDbEventResponse;
 use lambda_http::{Error, LambdaEvent};
 
 use crate::domain::{NetworkId, ProgramId};
-use crate::store::boards::touched_by_rewards;
 use crate::store::graph::MembershipItem;
 use crate::store::keys::{self, Prefix};
 use crate::store::rewards::balance::RewardState;
@@ -160,17 +158,12 @@ pub async fn handle(
         }
     }
     if !balance.is_empty() {
-        let applied = store.apply_reward_states(&balance, &first.event_id).await;
-        let merged = match applied {
-            Ok(_) => {
-                store
-                    .merge_reward_boards(&touched_by_rewards(&balance))
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = merged {
-            tracing::error!(error = %crate::http::error_chain(&e), "balances or leaderboards not applied; their records come again");
+        if let Err(e) = store
+            .apply_reward_states(&balance, &first.event_id)
+            .await
+            .map(|_| ())
+        {
+            tracing::error!(error = %crate::http::error_chain(&e), "balances not applied; their records come again");
             failed.extend(balance_seqs);
         }
     }

@@ -21,6 +21,7 @@ pub mod list_payout_lines;
 pub mod list_program_rewards;
 pub mod list_programs;
 pub mod list_rules;
+pub mod merge_boards;
 pub mod move_worker;
 pub mod payout_worker;
 mod payouts_json;
@@ -105,6 +106,7 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "admin-update-referral-hash" => deso::admin_update_referral_hash::HANDLER,
         "admin-upload-referral-csv" => deso::admin_upload_referral_csv::HANDLER,
         "aggregate-counts" => aggregate_counts::HANDLER,
+        "merge-boards" => merge_boards::HANDLER,
         "derive-rewards" => derive_rewards::HANDLER,
         "get-event" => get_event::HANDLER,
         "get-user-rewards" => get_user_rewards::HANDLER,

@@ -53,6 +53,9 @@ pub struct Facts {
     pub marks: BTreeMap<Scope, BTreeSet<(String, u8, String)>>,
     /// Summed per-level counts per program and member.
     pub counts: BTreeMap<Scope, BTreeMap<String, [i64; Level::MAX.depth()]>>,
+    /// Direct referees summed over the months of connection (`m<YYYYMM>`), per program and
+    /// member: the monthly leaderboards' counts, which add up to the level-1 count.
+    pub month_sums: BTreeMap<Scope, BTreeMap<String, i64>>,
     pub codes: BTreeMap<String, CodeFact>,
     /// Connections recorded through each code.
     pub code_refs: BTreeMap<String, u64>,
@@ -182,6 +185,19 @@ fn check_graph(
             report.violations.push(format!(
                 "{}: counts {have:?} are not the edges' {want:?}",
                 at(u)
+            ));
+        }
+        let months = facts
+            .month_sums
+            .get(scope)
+            .and_then(|m| m.get(u))
+            .copied()
+            .unwrap_or(0);
+        if months != have[0] {
+            report.violations.push(format!(
+                "{}: direct referees by month sum to {months}, not {}",
+                at(u),
+                have[0]
             ));
         }
     }
@@ -370,6 +386,10 @@ mod tests {
             scope(),
             BTreeMap::from([("r".to_owned(), r), ("a".to_owned(), a)]),
         );
+        f.month_sums.insert(
+            scope(),
+            BTreeMap::from([("r".to_owned(), 1), ("a".to_owned(), 1)]),
+        );
         f
     }
 
@@ -377,6 +397,13 @@ mod tests {
     fn a_consistent_table_passes() {
         let r = check(&good());
         assert!(r.ok(), "{:?}", r.violations);
+        // a month's count that drifted from the level-1 count is found
+        let mut f = good();
+        f.month_sums
+            .get_mut(&scope())
+            .unwrap()
+            .insert("a".into(), 2);
+        assert!(found(&f, "by month sum to 2, not 1"));
         assert_eq!(r.seen["members"], 3);
         assert_eq!(r.seen["edges"], 3);
     }

@@ -252,8 +252,9 @@ pub const ROUTES: [Route; 51] = [
 ];
 
 /// Functions fed by the table's stream: (function, PK prefixes of the items it is fed).
-pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 5] = [
+pub const STREAM_FUNCTIONS: [(&str, &[Prefix]); 6] = [
     ("aggregate-counts", &[Prefix::Down]),
+    ("merge-boards", &[Prefix::Cnt, Prefix::RScore]),
     ("move-worker", &[Prefix::Job]),
     (
         "derive-rewards",

@@ -1,7 +1,7 @@
-//! Leaderboards: one item per (program, measure, period) holding its top list, merged after
-//! each batch of a stream consumer from the members' shards: the aggregator's count shards
-//! (referrals), the rewards consumer's score shards (rewards). Nothing on the signup path
-//! writes here, and a page of a leaderboard is one read.
+//! Leaderboards: one item per (program, measure, period) holding its top list, merged by the
+//! `merge-boards` consumer from the members' shards as the stream shows them move: the
+//! aggregator's count shards (referrals), the rewards consumer's score shards (rewards).
+//! Nothing on the signup path writes here, and a page of a leaderboard is one read.
 //!
 //! Each entry keeps the sum of the member's shard versions it was read at: a merge that read
 //! older shards than the entry's never replaces it, so two batches merging the same member in
@@ -34,26 +34,6 @@ pub struct Board {
 
 /// Per program, the members whose values changed and the months they changed in.
 pub type Touched = BTreeMap<(NetworkId, ProgramId), (BTreeSet<UserId>, BTreeSet<Period>)>;
-
-/// The members whose reward scores these records move, per program, with the months the
-/// rewards were created in.
-pub fn touched_by_rewards(states: &[super::rewards::balance::RewardState]) -> Touched {
-    let mut out = Touched::new();
-    for r in states.iter().filter(|r| r.moves()) {
-        let rw = &r.reward;
-        let (Ok(net), Ok(prog), Ok(user)) = (
-            NetworkId::try_from(rw.network_id.as_str()),
-            ProgramId::try_from(rw.program_id.as_str()),
-            UserId::from_stored(&rw.user),
-        ) else {
-            continue;
-        };
-        let t = out.entry((net, prog)).or_default();
-        t.0.insert(user);
-        t.1.insert(Period::month_of(rw.created_ns));
-    }
-    out
-}
 
 /// A member's shards summed: every number by attribute, their versions, their newest time.
 #[derive(Default)]

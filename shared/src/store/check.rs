@@ -128,6 +128,20 @@ impl Collector {
                 for (i, v) in slot.iter_mut().enumerate() {
                     *v += signed(&item, &format!("c{}", i + 1));
                 }
+                let months: i64 = item
+                    .keys()
+                    .filter(|a| {
+                        a.len() == 7
+                            && a.starts_with('m')
+                            && a[1..].bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .map(|a| signed(&item, a))
+                    .sum();
+                *f.month_sums
+                    .entry((net.into(), prog.into()))
+                    .or_default()
+                    .entry(user.into())
+                    .or_default() += months;
             }
         } else if let Some((net, prog, rest)) = scoped(&pk, Prefix::Fence) {
             let root = sharded(rest).ok_or_else(|| items::corrupt("fence key"))?.0;

@@ -154,6 +154,8 @@ async fn a_month_boundary_splits_the_months_not_the_whole() {
         edge_record(&app, "INSERT", "a@x.io", "m4@y.io", DEC_FIRST_NS),
     ];
     app.stream_to("aggregate-counts", records).await;
+    // the counts' own records reach the boards' consumer
+    app.settle().await;
     assert_eq!(
         rows(&board(&app, "lb", "?period=2026-11").await),
         vec![row(1, "a@x.io", 2)]
@@ -171,6 +173,7 @@ async fn a_month_boundary_splits_the_months_not_the_whole() {
     app.stream_to("aggregate-counts", vec![gone.clone()]).await;
     // delivered twice, it takes one away once
     app.stream_to("aggregate-counts", vec![gone]).await;
+    app.settle().await;
     assert_eq!(
         rows(&board(&app, "lb", "?period=2026-11").await),
         vec![row(1, "a@x.io", 1)]
@@ -219,6 +222,7 @@ async fn the_top_thousand_of_five_thousand_referrers_in_pages() {
     for batch in records.chunks(100) {
         app.stream_to("aggregate-counts", batch.to_vec()).await;
     }
+    app.settle().await;
     let mut got = Vec::new();
     let mut cursor = String::new();
     loop {

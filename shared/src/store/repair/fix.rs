@@ -68,15 +68,6 @@ impl Store {
             }
             outcome = self.fix_retrying(&fix).await?;
         }
-        if let (Fixed::Applied, 1) = (&outcome, level) {
-            let month = crate::domain::leaderboard::Period::month_of(edge_ns);
-            let mut touched = crate::store::boards::Touched::new();
-            touched.insert(
-                (net.clone(), prog.clone()),
-                ([ancestor.clone()].into(), [month].into()),
-            );
-            self.merge_referral_boards(&touched).await?;
-        }
         match outcome {
             Fixed::Applied => {
                 tracing::warn!(edge = ?edge, add, "repair: the counts disagreed with an edge; fixed");

@@ -214,9 +214,6 @@ impl Store {
         if states.is_empty() {
             return Ok(0);
         }
-        let moved = self.apply_reward_states(&states, "repair").await?;
-        self.merge_reward_boards(&crate::store::boards::touched_by_rewards(&states))
-            .await?;
-        Ok(moved)
+        self.apply_reward_states(&states, "repair").await
     }
 }
