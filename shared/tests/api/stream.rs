@@ -164,7 +164,9 @@ async fn run(ready: std::sync::mpsc::Sender<()>) {
         quiet = 0;
         for d in batch {
             let records = d.event["Records"].as_array().cloned().unwrap_or_default();
-            if d.function == "aggregate-counts" || d.function == "derive-rewards" {
+            // Derived data is delivered in the poll loop, so a quiet stream means it is written.
+            let derived = ["aggregate-counts", "derive-rewards", "merge-boards"];
+            if derived.contains(&d.function) {
                 deliver_to(state, &destination, d.function, mapping(), records).await;
             } else {
                 let records = without_manual(json!({ "Records": records }));
