@@ -302,13 +302,19 @@ pub fn query_param<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 /// `?limit=`: 1..=100, 50 when absent.
 pub fn limit(req: &Request) -> Result<i32, ApiError> {
+    // at most 100: always an i32
+    Ok(limit_within(req, 100, 50)? as i32)
+}
+
+/// `?limit=`: 1..=`max`, `default` when absent.
+pub fn limit_within(req: &Request, max: usize, default: usize) -> Result<usize, ApiError> {
     match query_param(req, "limit") {
-        None => Ok(50),
-        Some(v) => match v.parse::<i32>() {
-            Ok(n) if (1..=100).contains(&n) => Ok(n),
+        None => Ok(default),
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
             _ => Err(ApiError::bad_request(
                 "invalid_limit",
-                "limit must be 1 to 100",
+                format!("limit must be 1 to {max}"),
             )),
         },
     }

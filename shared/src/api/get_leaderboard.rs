@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::{network, program_id, program_not_found};
 use crate::domain::leaderboard::{rank_at, By, Period, TOP};
-use crate::http::{decode_cursor, encode_cursor, json_response, query_param, ApiError};
+use crate::http::{
+    decode_cursor, encode_cursor, json_response, limit_within, query_param, ApiError,
+};
 use crate::{auth, AppState};
 
 const PATH: &str = crate::routes::path_of("get-leaderboard");
@@ -18,19 +20,6 @@ const MAX_LIMIT: usize = 1_000;
 const DEFAULT_LIMIT: usize = 100;
 
 crate::api::endpoint!(serve, retry_budget);
-
-fn limit(req: &Request) -> Result<usize, ApiError> {
-    match query_param(req, "limit") {
-        None => Ok(DEFAULT_LIMIT),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad_request(
-                "invalid_limit",
-                "limit must be 1 to 1000",
-            )),
-        },
-    }
-}
 
 async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError> {
     let probe = auth::probe(&req)?;
@@ -51,7 +40,7 @@ async fn run(state: &AppState, req: Request) -> Result<Response<Body>, ApiError>
             ApiError::bad_request("invalid_by", "by must be referrals or rewards")
         })?,
     };
-    let limit = limit(&req)?;
+    let limit = limit_within(&req, MAX_LIMIT, DEFAULT_LIMIT)?;
     let scope = format!("leaderboard|{net}|{prog}|{}|{period}", by.as_str());
     let from = match query_param(&req, "cursor") {
         None => 0,

@@ -31,12 +31,6 @@ fn numbers(img: &serde_dynamo::Item) -> std::collections::BTreeMap<&str, &str> {
         .collect()
 }
 
-/// `YYYYMM` as a period.
-fn month(digits: &str) -> Option<Period> {
-    let (y, m) = (digits.get(..4)?, digits.get(4..)?);
-    Period::parse(&format!("{y}-{m}"))
-}
-
 /// The attributes whose value differs between the record's images.
 fn moved(r: &EventRecord) -> Vec<&str> {
     let (old, new) = (numbers(&r.change.old_image), numbers(&r.change.new_image));
@@ -80,8 +74,10 @@ fn work(records: &[EventRecord]) -> (Touched, Touched, Vec<String>) {
                     ranked = true;
                     None
                 }
-                Prefix::Cnt => attr.strip_prefix('m').and_then(month),
-                _ => attr.split_once('@').and_then(|(_, m)| month(m)),
+                Prefix::Cnt => Period::of_referrals_attr(attr),
+                _ => attr
+                    .split_once('@')
+                    .and_then(|(_, m)| Period::from_digits(m)),
             };
             if let Some(m) = m {
                 ranked = true;

@@ -57,6 +57,17 @@ impl Period {
         }
     }
 
+    /// The month of `YYYYMM`, as `digits` writes it.
+    pub fn from_digits(d: &str) -> Option<Period> {
+        let (y, m) = (d.get(..4)?, d.get(4..)?);
+        Period::parse(&format!("{y}-{m}"))
+    }
+
+    /// The month a count attribute `m<YYYYMM>` holds the direct referees of.
+    pub fn of_referrals_attr(attr: &str) -> Option<Period> {
+        attr.strip_prefix('m').and_then(Period::from_digits)
+    }
+
     /// The count attribute of a member's direct referees in this period: `c1` for the whole
     /// history, `m<YYYYMM>` for those connected in a month.
     pub fn referrals_attr(self) -> String {

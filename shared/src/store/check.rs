@@ -16,6 +16,7 @@ use super::webhooks::WebhookItem;
 use super::{classify, items, keys, Item, Store, StoreError};
 use crate::domain::check::{CodeFact, CreditFact, Facts, LedgerFact, MemberFact};
 use crate::domain::deso::LedgerEntry;
+use crate::domain::leaderboard::Period;
 use crate::domain::reward_check::RewardFact;
 use crate::domain::shards::member_shard;
 use crate::domain::webhook::EventType;
@@ -130,11 +131,7 @@ impl Collector {
                 }
                 let months: i64 = item
                     .keys()
-                    .filter(|a| {
-                        a.len() == 7
-                            && a.starts_with('m')
-                            && a[1..].bytes().all(|b| b.is_ascii_digit())
-                    })
+                    .filter(|a| Period::of_referrals_attr(a).is_some())
                     .map(|a| signed(&item, a))
                     .sum();
                 *f.month_sums
