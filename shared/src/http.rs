@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 mod cursor;
+pub mod idempotency;
 
 pub use cursor::{decode_cursor, encode_cursor};
 
@@ -106,6 +107,9 @@ impl From<StoreError> for ApiError {
                     "too many concurrent changes to the same records; retry shortly",
                 )
             }
+            StoreError::LeaseLost => idempotency::in_use(),
+            // Replaced by the request's second run; never answered.
+            StoreError::Deferred => internal(),
             StoreError::Corrupt(_) | StoreError::Other(_) => {
                 tracing::error!(error = %error_chain(&e), "store failure");
                 internal()

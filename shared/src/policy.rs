@@ -132,8 +132,42 @@ const fn a(
 }
 
 /// The access of `function`; None for a name no function has. Each is what the function's
-/// code can do, no more: the tests refuse any call outside it.
+/// code can do, no more: the tests refuse any call outside it. A write that takes an
+/// `Idempotency-Key` also checks the API key in its claim and writes its record.
 pub fn access(function: &str) -> Option<Access> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static WITH_KEYS: OnceLock<HashMap<&'static str, Access>> = OnceLock::new();
+    let with_keys = WITH_KEYS.get_or_init(|| {
+        crate::routes::all_functions()
+            .filter(|f| crate::routes::takes_idempotency_key(f))
+            .filter_map(|f| Some((f, with_idempotency(declared(f)?))))
+            .collect()
+    });
+    with_keys
+        .get(function)
+        .copied()
+        .or_else(|| declared(function))
+}
+
+fn union<T: Copy + Ord>(a: &[T], b: &[T]) -> &'static [T] {
+    let mut v: Vec<T> = a.iter().chain(b).copied().collect();
+    v.sort();
+    v.dedup();
+    v.leak()
+}
+
+/// Built once per function, for the process's life.
+fn with_idempotency(base: Access) -> Access {
+    Access {
+        actions: union(base.actions, &[ConditionCheckItem, PutItem, UpdateItem]),
+        reads: union(base.reads, &[Key]),
+        writes: union(base.writes, &[Idem]),
+        ..base
+    }
+}
+
+fn declared(function: &str) -> Option<Access> {
     use IndexPrefix::UserCodes;
     Some(match function {
         "list-programs" => a(&[GetItem, Query], &[Key, Net], &[], &[]),

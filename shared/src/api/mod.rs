@@ -55,7 +55,8 @@ use crate::store::jobs::JobView;
 /// An endpoint module's entry: its `HANDLER` (for its Lambda binary and the tests) and
 /// `handle`, which runs the module's `run` within the route's retry budget (`retry_budget`, or
 /// `public_retry_budget` for routes anyone may call) and answers errors in the route family's
-/// format (`serve` for the Connections API, `serve_deso` for DeSo's).
+/// format (`serve` for the Connections API, `serve_deso` for DeSo's). Writes under a
+/// network pass the `Idempotency-Key` layer (`http::idempotency`).
 macro_rules! endpoint {
     ($serve:ident, $budget:ident) => {
         /// This function's handler, as its Lambda binary and the tests run it.
@@ -66,7 +67,15 @@ macro_rules! endpoint {
             state: &crate::AppState,
             req: lambda_http::Request,
         ) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
-            crate::http::$serve(state.config.$budget, req, |req| run(state, req)).await
+            crate::http::$serve(state.config.$budget, req, |req| {
+                crate::http::idempotency::guard(
+                    &state.store,
+                    state.config.idempotency_lease,
+                    req,
+                    |req| run(state, req),
+                )
+            })
+            .await
         }
     };
 }

@@ -15,6 +15,9 @@ pub struct Config {
     pub retry_budget: Duration,
     /// The same for routes anyone may call: short, so anonymous load cannot hold functions.
     pub public_retry_budget: Duration,
+    /// How long a request holds its `Idempotency-Key` before a retry may run in its place:
+    /// longer than a function may run (`IDEMPOTENCY_LEASE_MS`; the template's timeout is 29 s).
+    pub idempotency_lease: Duration,
     pub deso_network_id: NetworkId,
     pub deso_program_id: ProgramId,
     /// The DeSo network whose keys are users here; the other network's keys are refused.
@@ -124,6 +127,7 @@ impl Config {
                 get("PUBLIC_RETRY_BUDGET_MS"),
                 2_000,
             )?,
+            idempotency_lease: millis("IDEMPOTENCY_LEASE_MS", get("IDEMPOTENCY_LEASE_MS"), 30_000)?,
             deso_network_id: NetworkId::try_from(net.as_str())
                 .map_err(|e| ConfigError(format!("DESO_NETWORK_ID: {e}")))?,
             deso_program_id: ProgramId::try_from(prog.as_str())

@@ -298,6 +298,13 @@ pub const SCHEDULED_FUNCTIONS: [(&str, &str); 2] = [
 ];
 
 /// Every function: the routes', then the stream consumers', then the scheduled ones.
+/// Whether `function` serves a write under a network, which takes an `Idempotency-Key`.
+pub fn takes_idempotency_key(function: &str) -> bool {
+    ROUTES.iter().any(|r| {
+        r.function == function && r.method != "GET" && r.path.starts_with("/networks/{network_id}")
+    })
+}
+
 pub fn all_functions() -> impl Iterator<Item = &'static str> {
     let mut seen = Vec::new();
     ROUTES

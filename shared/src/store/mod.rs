@@ -9,6 +9,7 @@ pub mod codes;
 pub mod counts;
 pub mod deso;
 pub mod graph;
+pub mod idempotency;
 pub mod items;
 pub mod jobs;
 pub mod keys;
@@ -52,6 +53,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("dynamodb error")]
     Other(#[source] BoxError),
+    /// The request's idempotency lease was taken over: it may not write.
+    #[error("the idempotency lease was lost")]
+    LeaseLost,
+    /// A call came after a write held back for its answer: the request runs again.
+    #[error("a held-back write must be sent first")]
+    Deferred,
 }
 
 /// Throttling, timeouts and transport failures are transient; anything else is a defect.
@@ -141,6 +148,14 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: Client, table: impl Into<String>, retry_budget: Duration) -> Self {
+        // Every call of a request with an Idempotency-Key passes its gate.
+        let client = Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(idempotency::Gate)
+                .build(),
+        );
         Store {
             client,
             table: table.into(),

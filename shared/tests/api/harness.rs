@@ -247,8 +247,13 @@ impl App {
 
     /// The same network in a process whose webhook settings `f` changed.
     pub fn with_webhooks(&self, f: impl FnOnce(&mut shared::config::WebhookSettings)) -> App {
+        self.with_config(|c| f(&mut c.webhooks))
+    }
+
+    /// The same network in a process whose configuration `f` changed.
+    pub fn with_config(&self, f: impl FnOnce(&mut Config)) -> App {
         let mut config = self.state.config.clone();
-        f(&mut config.webhooks);
+        f(&mut config);
         App {
             state: Box::leak(Box::new(AppState::new(config, self.client.clone()))),
             ..self.instance()
@@ -336,6 +341,10 @@ impl App {
         }
         if !deso {
             ev["pathParameters"] = path_params(route, raw_path);
+        }
+        // A sample event's Idempotency-Key shows the header; a test sets its own.
+        if let Some(h) = ev["headers"].as_object_mut() {
+            h.remove("idempotency-key");
         }
         match key {
             // DeSo routes: credentials ride in the body; tests set any country header themselves.

@@ -3,6 +3,7 @@
 mod admin_reads;
 mod capped_bursts;
 mod harness;
+mod idempotency;
 mod leaderboard;
 pub mod move_jobs;
 mod moves;

@@ -17,6 +17,14 @@ pub enum Fault {
         contains: String,
         count: u64,
     },
+    /// That request is applied, but its answer is lost: the caller gets a 500, and so do the
+    /// next `count` requests of any kind (the caller's retries). A request killed after its
+    /// write.
+    AnswerLost {
+        target: String,
+        contains: String,
+        count: u64,
+    },
 }
 
 impl Fault {
@@ -26,6 +34,9 @@ impl Fault {
                 target, contains, ..
             }
             | Fault::FailAfter {
+                target, contains, ..
+            }
+            | Fault::AnswerLost {
                 target, contains, ..
             } => (target, contains),
         };

@@ -182,13 +182,16 @@ impl Proxy {
         let failing = self
             .failing
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        if failing.is_ok() {
+        let internal = || {
             let mut r = error(
                 "InternalServerError",
                 json!({"message": "Internal server error"}),
             );
             *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            return Ok(r);
+            r
+        };
+        if failing.is_ok() {
+            return Ok(internal());
         }
         let mut fail_next = 0;
         match self.take_fault(&target, &body) {
@@ -196,6 +199,11 @@ impl Proxy {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
             }
             Some(Fault::FailAfter { count, .. }) => fail_next = count,
+            Some(Fault::AnswerLost { count, .. }) => {
+                let _applied = self.pass(parts, body, target).await;
+                self.failing.store(count, Ordering::SeqCst);
+                return Ok(internal());
+            }
             None => {}
         }
         let resp = self.pass(parts, body, target).await;

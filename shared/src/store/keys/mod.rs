@@ -38,6 +38,7 @@
 //! | webhook | `NET#<net>` | `WH#<webhook_id>` |
 //! | a network's webhook count | `NET#<net>` | `WHCOUNT` |
 //! | a webhook's secret (read by the signer only) | `WHSEC#<net>#<webhook_id>` | `WHSEC` |
+//! | idempotency record (TTL `expires_at`) | `IDEM#<net>#<sha256 of the key>` | `IDEM` |
 //! | a webhook's message | `WHMSG#<net>#<webhook_id>` | `<message_id>` (GSI1 while due: `WHDUE#<d>` / `<due ms:013>#<net>#<webhook_id>#<message_id>`) |
 //!
 //! A membership whose placement changed carries GSI2 keys `CHG#<hour>#<k>` /
@@ -70,6 +71,13 @@ pub use webhooks::*;
 
 pub fn api_key(hash_hex: &str) -> Key {
     (format!("{}{hash_hex}", Prefix::Key), "KEY".into())
+}
+
+pub fn idempotency(net: &NetworkId, key_hash_hex: &str) -> Key {
+    (
+        format!("{}{net}#{key_hash_hex}", Prefix::Idem),
+        "IDEM".into(),
+    )
 }
 
 pub fn network(net: &NetworkId) -> Key {

@@ -39,10 +39,11 @@ pub enum Prefix {
     WhMsg,
     Board,
     RScore,
+    Idem,
 }
 
 impl Prefix {
-    pub const ALL: [Prefix; 35] = [
+    pub const ALL: [Prefix; 36] = [
         Prefix::Key,
         Prefix::Net,
         Prefix::User,
@@ -78,6 +79,7 @@ impl Prefix {
         Prefix::WhMsg,
         Prefix::Board,
         Prefix::RScore,
+        Prefix::Idem,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -117,6 +119,7 @@ impl Prefix {
             Prefix::WhMsg => "WHMSG#",
             Prefix::Board => "BOARD#",
             Prefix::RScore => "RSCORE#",
+            Prefix::Idem => "IDEM#",
         }
     }
 

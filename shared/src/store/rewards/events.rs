@@ -1,12 +1,9 @@
 //! Accepting an event: one read (the key and the user), one conditional write. The rewards
 //! come later, from the stream.
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
-
 use super::super::api_keys::{check_key, AuthFailure, KeyProbe};
 use super::super::users::ProfileItem;
-use super::super::{classify, items, keys, Expr, Item, Store, StoreError};
+use super::super::{items, keys, Expr, Item, Store, StoreError};
 use super::{EventItem, RewardItem};
 use crate::clock;
 use crate::domain::reward::EventFacts;
@@ -85,28 +82,10 @@ impl Store {
         let key = keys::event(net, &event.event_id);
         let mut e = Expr::new();
         let cond = format!("attribute_not_exists({})", e.n(keys::PK));
-        let sent = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(items::with_key(items::to_item(event)?, &key)))
-            .condition_expression(cond)
-            .set_expression_attribute_names(e.names())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(None),
-            Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(c)) => {
-                    let old = c
-                        .item()
-                        .cloned()
-                        .ok_or_else(|| items::corrupt("event without its item"))?;
-                    Ok(Some(items::from_item(old)?))
-                }
-                _ => Err(classify(err)),
-            },
+        let item = items::with_key(items::to_item(event)?, &key);
+        match self.put_new(item, &cond, &e).await? {
+            None => Ok(None),
+            Some(old) => Ok(Some(items::from_item(old)?)),
         }
     }
 

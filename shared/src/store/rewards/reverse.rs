@@ -4,10 +4,10 @@
 //! reward it reverses). A reversal accepted before the rewards are written is carried out
 //! once they are: the consumer reverses only a settled event.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::super::api_keys::{check_key, AuthFailure, KeyProbe};
-use super::super::{classify, items, keys, s, Attempt, Expr, Store, StoreError, TxError};
+use super::super::{items, keys, s, Attempt, Expr, Store, StoreError, TxError};
 use super::{EventItem, RewardItem};
 use crate::clock;
 use crate::domain::reward::{clawback_id, RewardStatus};
@@ -36,50 +36,32 @@ impl Store {
         let Some(item) = got.get(&k) else {
             return Ok(Reversed::NotFound);
         };
-        let ev: EventItem = items::from_item(item.clone())?;
+        let mut ev: EventItem = items::from_item(item.clone())?;
         if ev.reversed_at.is_some() {
             return Ok(Reversed::Done(Box::new(ev)));
         }
+        let now = clock::now().rfc3339;
         let mut e = Expr::new();
         let at = e.n("reversed_at");
-        let mut sets = vec![format!("{at} = {}", e.v(s(clock::now().rfc3339)))];
+        let mut sets = vec![format!("{at} = {}", e.v(s(&now)))];
         if let Some(r) = reason {
             sets.push(format!("{} = {}", e.n("reverse_reason"), e.v(s(r))));
         }
-        let sent = self
-            .client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(super::super::table::key_item(&k)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(format!(
-                "attribute_exists({}) AND attribute_not_exists({at})",
-                e.n(keys::PK)
-            ))
-            .set_expression_attribute_names(e.names())
-            .set_expression_attribute_values(e.values())
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match sent {
-            Ok(out) => {
-                let item = out
-                    .attributes
-                    .ok_or_else(|| items::corrupt("reversed event"))?;
-                Ok(Reversed::Done(Box::new(items::from_item(item)?)))
-            }
-            // Reversed meanwhile by another call: the event as it stands.
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|x| x.is_conditional_check_failed_exception()) =>
-            {
-                match self.get(&k).await? {
-                    Some(item) => Ok(Reversed::Done(Box::new(items::from_item(item)?))),
-                    None => Ok(Reversed::NotFound),
-                }
-            }
-            Err(err) => Err(classify(err)),
+        let cond = format!(
+            "attribute_exists({}) AND attribute_not_exists({at})",
+            e.n(keys::PK)
+        );
+        let update = format!("SET {}", sets.join(", "));
+        if self.update_applies(&k, &update, &cond, &e).await? {
+            // The event as written: the one read, stamped.
+            ev.reversed_at = Some(now);
+            ev.reverse_reason = reason.map(str::to_owned);
+            return Ok(Reversed::Done(Box::new(ev)));
+        }
+        // Reversed meanwhile by another call: the event as it stands.
+        match self.get(&k).await? {
+            Some(item) => Ok(Reversed::Done(Box::new(items::from_item(item)?))),
+            None => Ok(Reversed::NotFound),
         }
     }
 

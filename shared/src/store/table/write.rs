@@ -1,12 +1,14 @@
 //! Writes: transactions, their items, and packing groups of items into transactions.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{
     ConditionCheck, Delete, Put, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
 
 use super::{built, key_item, Expr};
+use crate::store::idempotency::OnTransact;
 use crate::store::{classify, Item, Key, Store, StoreError, TxError};
 
 impl Store {
@@ -15,8 +17,32 @@ impl Store {
     }
 
     /// A transaction with an idempotency token: a retry with the same token and items is
-    /// applied once. The write capacity it consumed is added to the store's tally.
+    /// applied once. Within a request that carries an `Idempotency-Key`, its scope decides
+    /// (`on_transact`): held back for the answer, or sent under the lease.
     pub(crate) async fn transact_with_token(
+        &self,
+        items: Vec<TransactWriteItem>,
+        token: Option<String>,
+    ) -> Result<(), TxError> {
+        match self.on_transact(items).map_err(TxError::Store)? {
+            OnTransact::Held => Ok(()),
+            OnTransact::Send { items, guarded } => {
+                let guard = items.len() - 1;
+                match self.send_transaction(items, token).await {
+                    Err(TxError::Cancelled(r))
+                        if guarded && TxError::condition_failed(&r, guard) =>
+                    {
+                        Err(TxError::Store(StoreError::LeaseLost))
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+
+    /// Sends one TransactWriteItems; the write capacity it consumed is added to the store's
+    /// tally.
+    pub(crate) async fn send_transaction(
         &self,
         items: Vec<TransactWriteItem>,
         token: Option<String>,
@@ -198,13 +224,94 @@ impl Store {
         Ok(conditional(sent)?.map(|out| out.attributes.unwrap_or_default()))
     }
 
-    /// One PutItem; false when `cond` failed.
+    /// One UpdateItem whose result is only whether it applied: false when `cond` failed.
+    /// Within a request that carries an `Idempotency-Key` it is a transaction of one, so it
+    /// can carry the answer.
+    pub(crate) async fn update_applies(
+        &self,
+        key: &Key,
+        update: &str,
+        cond: &str,
+        e: &Expr,
+    ) -> Result<bool, StoreError> {
+        if !crate::store::idempotency::in_scope() {
+            return Ok(self.update_if(key, update, Some(cond), e).await?.is_some());
+        }
+        match self
+            .transact(vec![self.tx_update(key, update, Some(cond), e)?])
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => Ok(false),
+            Err(TxError::Cancelled(_)) => Err(StoreError::Contention),
+            Err(TxError::Store(e)) => Err(e),
+        }
+    }
+
+    /// One PutItem under `cond`; the stored item when the condition failed. Within a request
+    /// that carries an `Idempotency-Key` it is a transaction of one, so it can carry the answer.
+    pub(crate) async fn put_new(
+        &self,
+        item: Item,
+        cond: &str,
+        e: &Expr,
+    ) -> Result<Option<Item>, StoreError> {
+        if crate::store::idempotency::in_scope() {
+            return match self
+                .transact(vec![self.tx_put(item, Some(cond), e, true)?])
+                .await
+            {
+                Ok(()) => Ok(None),
+                Err(TxError::Cancelled(r)) => match TxError::old_item(&r, 0) {
+                    Some(old) => Ok(Some(old.clone())),
+                    None => Err(StoreError::Contention),
+                },
+                Err(TxError::Store(e)) => Err(e),
+            };
+        }
+        let sent = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(cond)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(None),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => c
+                    .item()
+                    .cloned()
+                    .map(Some)
+                    .ok_or_else(|| StoreError::Corrupt("a failed put without its item".into())),
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
+    /// One PutItem; false when `cond` failed. Within a request that carries an
+    /// `Idempotency-Key` it is a transaction of one, so it can carry the answer.
     pub(crate) async fn put_if(
         &self,
         item: Item,
         cond: Option<&str>,
         e: &Expr,
     ) -> Result<bool, StoreError> {
+        if crate::store::idempotency::in_scope() {
+            return match self
+                .transact(vec![self.tx_put(item, cond, e, false)?])
+                .await
+            {
+                Ok(()) => Ok(true),
+                Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => Ok(false),
+                Err(TxError::Cancelled(_)) => Err(StoreError::Contention),
+                Err(TxError::Store(e)) => Err(e),
+            };
+        }
         let sent = self
             .client
             .put_item()

@@ -294,8 +294,8 @@ impl Store {
         );
         let cond = format!("attribute_exists({cur})");
         let done = self
-            .update_if(&keys::webhook_secret(net, id), &update, Some(&cond), &e)
+            .update_applies(&keys::webhook_secret(net, id), &update, &cond, &e)
             .await?;
-        Ok(Ok(done.map(|_| hook)))
+        Ok(Ok(done.then_some(hook)))
     }
 }
