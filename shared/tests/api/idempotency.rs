@@ -225,6 +225,11 @@ async fn every_write_family_replays_its_first_answer_and_writes_once() {
     .await;
     assert!(s < 300, "{s}");
     rx.stop();
+    // The stream goes on past the records kept answers write (a 204's has no headers).
+    let (s, _) = app.link("p", "f@x.io", "a@x.io").await;
+    assert_eq!(s, 201);
+    let a = app.connections("p", "a%40x.io", "").await;
+    assert_eq!(a["downline_counts"]["1"], 2, "{a}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -197,6 +197,9 @@ impl Poller {
         let arn = self.arn.clone().unwrap_or_default();
         let mut out = Vec::new();
         let ids: Vec<String> = self.shards.keys().cloned().collect();
+        // A shard that cannot be read is no quiet stream: with nothing else to deliver, the
+        // poll fails, so whoever waits for a drained stream keeps waiting.
+        let mut failed: Option<String> = None;
         for id in ids {
             let Some(Some(it)) = self.shards.get(&id).cloned() else {
                 continue;
@@ -215,6 +218,7 @@ impl Poller {
                     if let Err(e) = self.resume(&arn, &id).await {
                         eprintln!("stream-poller: shard {id}: {e}");
                     }
+                    failed = Some(format!("shard {id}: {e}"));
                     continue;
                 }
             };
@@ -253,7 +257,10 @@ impl Poller {
                 }
             }
         }
-        Ok(out)
+        match failed {
+            Some(f) if out.is_empty() => Err(f.into()),
+            _ => Ok(out),
+        }
     }
 }
 
