@@ -162,7 +162,7 @@ fn copy(req: &Request) -> Request {
 
 /// Runs `run` on `req`, under the request's `Idempotency-Key` when it has one; a request
 /// holds the key for `lease` at most.
-pub async fn guard<F, Fut>(
+pub async fn guard<'a, F, Fut>(
     store: &Store,
     lease: std::time::Duration,
     req: Request,
@@ -170,8 +170,11 @@ pub async fn guard<F, Fut>(
 ) -> Result<Response<Body>, ApiError>
 where
     F: Fn(Request) -> Fut,
-    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send + 'a,
 {
+    // The handler's future, boxed: its type nests in this one's, and a handler's is deep
+    // enough that rustc's layout queries overflow their depth limit on a fresh build.
+    let run = |req: Request| -> Answering<'a> { Box::pin(run(req)) };
     let writes = matches!(
         *req.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
@@ -198,6 +201,9 @@ where
     }
 }
 
+type Answering<'a> =
+    std::pin::Pin<Box<dyn Future<Output = Result<Response<Body>, ApiError>> + Send + 'a>>;
+
 /// The run of a request that holds the lease: its first transaction is held back and sent
 /// with the answer; if it cannot be, the request runs again with its writes sent as they come,
 /// and the answer follows them.
@@ -218,8 +224,15 @@ where
         Finished::Done => return settle(store, lease, first).await,
         Finished::Held(items) => {
             if let Some(answer) = answer_of(&first) {
-                if store.commit_held(lease, items, &answer).await? {
-                    return first;
+                match store.commit_held(lease, items, &answer).await {
+                    Ok(true) => return first,
+                    Ok(false) => {}
+                    Err(e) => {
+                        // Whether it committed or not, the key can go: a record that holds
+                        // its answer is replayed, never taken over.
+                        let _ = store.release(lease).await;
+                        return Err(e.into());
+                    }
                 }
             }
         }
