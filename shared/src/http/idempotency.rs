@@ -276,6 +276,17 @@ mod tests {
     }
 
     #[test]
+    fn a_key_past_ascii_in_an_event_is_refused_not_lost() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/create-code.json");
+        let mut ev: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        ev["headers"][HEADER] = serde_json::json!("\u{d7}\u{f8}\u{9b}");
+        let req = lambda_http::request::from_str(&ev.to_string()).unwrap();
+        let raw = req.headers().get(HEADER).expect("the header arrives");
+        assert!(key_of(raw).is_err());
+    }
+
+    #[test]
     fn kept_answers_leave_out_credentials_in_use_and_throttling() {
         for s in [200, 201, 202, 400, 404, 409, 422] {
             assert!(kept(StatusCode::from_u16(s).unwrap(), Some("x")), "{s}");

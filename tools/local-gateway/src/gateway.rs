@@ -142,6 +142,12 @@ pub fn event(req: &Incoming, route: &Route, path_parameters: Map<String, Value>)
     event
 }
 
+/// A header's value as the function sees it: bytes past ASCII (HTTP's obs-text) read as
+/// ISO-8859-1, so the function judges them; dropping the header would hide them.
+pub fn header_text(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
 /// An HTTP answer: status, headers, body.
 pub type Answer = (u16, Vec<(String, String)>, Bytes);
 
@@ -246,6 +252,12 @@ mod tests {
         let q = query_params("limit=20&a=x%20y&a=z+w");
         assert_eq!(q["limit"], "20");
         assert_eq!(q["a"], "x y,z w");
+    }
+
+    #[test]
+    fn header_values_past_ascii_reach_the_function() {
+        assert_eq!(header_text(b"order-42"), "order-42");
+        assert_eq!(header_text(&[0xd7, 0xf8, 0x9b]), "\u{d7}\u{f8}\u{9b}");
     }
 
     #[test]

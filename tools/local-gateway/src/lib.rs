@@ -124,7 +124,7 @@ impl Gateway {
         let headers = parts
             .headers
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .map(|(k, v)| (k.as_str().to_owned(), gateway::header_text(v.as_bytes())))
             .collect();
         let incoming = gateway::Incoming {
             method,
