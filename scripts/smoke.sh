@@ -58,6 +58,19 @@ pre=$(curl -s -o /dev/null -D - -X OPTIONS -H "Origin: https://app.example" \
   "$API/api/v0/jumio-begin" | tr -d '\r')
 if echo "$pre" | grep -qi '^access-control-allow-origin:'; then echo "smoke ok: CORS preflight"; else echo "smoke FAIL: CORS preflight: $pre"; fails=$((fails + 1)); fi
 
+# A create retried with its Idempotency-Key: the first answer again, marked replayed; the
+# same key on another body: 422.
+codes="$API/networks/demo/connections/default/users/i$u%40x.io/codes"
+first=$(curl -s -D .tools/smoke-idem-1 -H "$A" -H "Idempotency-Key: k$u" -X POST "$codes" -d '{}')
+again=$(curl -s -D .tools/smoke-idem-2 -H "$A" -H "Idempotency-Key: k$u" -X POST "$codes" -d '{}')
+if grep -qi '^idempotent-replayed: true' .tools/smoke-idem-2 && [ "$first" = "$again" ] \
+  && ! grep -qi '^idempotent-replayed' .tools/smoke-idem-1 && echo "$first" | grep -q '"code":{'; then
+  echo "smoke ok: idempotency key replayed"
+else
+  echo "smoke FAIL: idempotency key: $first / $again"; fails=$((fails + 1))
+fi
+check "idempotency key on another body" 422 -H "$A" -H "Idempotency-Key: k$u" -X POST "$codes" -d '{"max_referrals":3}'
+
 # Counts come from the stream: they settle within seconds, over HTTP as on AWS.
 check "link to count" 201 -H "$A" -X POST "$API/networks/demo/connections/default" -d "{\"user\":\"c$u@x.io\",\"connection\":\"cr$u@x.io\"}"
 settled=""
