@@ -114,7 +114,7 @@ for _ in $(seq 1 30); do
 done
 if [ -n "$checked" ]; then echo "faults ok: refnet-admin check: $(tail -1 .tools/faults/check.log)"; else
   # Counts the repair below must explain; anything else it cannot fix fails the check after it.
-  echo "faults: refnet-admin check before the repair:"; grep VIOLATION .tools/faults/check.log | head -20
+  echo "faults: refnet-admin check before the repair:"; grep VIOLATION .tools/faults/check.log | sed -n '1,20p'
 fi
 # The repair over the whole run, and what it must find. Two causes lose counts here, both
 # of them faults this test injects:

@@ -51,7 +51,9 @@ step spec-examples .venv/bin/python scripts/spec_examples.py
 # What else still runs is printed, so a slow run can be traced to it.
 # (start stops the instance first)
 step ddb-restart ./scripts/ddb-local.sh start "$TEST_DDB_PORT"
-ps -eo pid,pcpu,rss,etime,args --sort=-pcpu | cut -c1-160 | head -12
+# sed reads the whole list: head would close the pipe early, and ps's SIGPIPE (141) would end
+# the run under pipefail.
+ps -eo pid,pcpu,rss,etime,args --sort=-pcpu | cut -c1-160 | sed -n '1,12p'
 
 log=$(mktemp)
 rm -f "$TARGET/tmp/policy-use.txt"
