@@ -270,9 +270,17 @@ async fn every_event_type_arrives_signed_once_its_change_commits() {
         "payout.finished",
         "webhook.test",
     ];
+    // Every message read below, not one of each type: delivery keeps no order.
+    let has = |g: &[Got], t: &str, user: &str| {
+        g.iter()
+            .any(|m| m.kind() == t && m.body["data"]["user"] == user)
+    };
     let got = deliver_until(&app, &rx, |g| {
         all.iter().all(|t| g.iter().any(|m| m.kind() == *t))
             && g.iter().filter(|m| m.kind() == "reward.updated").count() >= 2
+            && has(g, "connection.created", "d@x.io")
+            && has(g, "connection.created", "joiner@x.io")
+            && has(g, "connection.moved", "b@x.io")
     })
     .await;
     for m in &got {
