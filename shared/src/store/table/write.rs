@@ -237,12 +237,19 @@ impl Store {
         if !crate::store::idempotency::in_scope() {
             return Ok(self.update_if(key, update, Some(cond), e).await?.is_some());
         }
-        match self
-            .transact(vec![self.tx_update(key, update, Some(cond), e)?])
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => Ok(false),
+        let update = self.tx_update(key, update, Some(cond), e)?;
+        Ok(self.one_in_transaction(update).await?.is_none())
+    }
+
+    /// One write as a transaction of one, which a request's idempotency scope can hold back:
+    /// None when it applied, the stored item (empty if none came back) when its condition
+    /// failed.
+    async fn one_in_transaction(&self, w: TransactWriteItem) -> Result<Option<Item>, StoreError> {
+        match self.transact(vec![w]).await {
+            Ok(()) => Ok(None),
+            Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => {
+                Ok(Some(TxError::old_item(&r, 0).cloned().unwrap_or_default()))
+            }
             Err(TxError::Cancelled(_)) => Err(StoreError::Contention),
             Err(TxError::Store(e)) => Err(e),
         }
@@ -257,16 +264,10 @@ impl Store {
         e: &Expr,
     ) -> Result<Option<Item>, StoreError> {
         if crate::store::idempotency::in_scope() {
-            return match self
-                .transact(vec![self.tx_put(item, Some(cond), e, true)?])
-                .await
-            {
-                Ok(()) => Ok(None),
-                Err(TxError::Cancelled(r)) => match TxError::old_item(&r, 0) {
-                    Some(old) => Ok(Some(old.clone())),
-                    None => Err(StoreError::Contention),
-                },
-                Err(TxError::Store(e)) => Err(e),
+            let put = self.tx_put(item, Some(cond), e, true)?;
+            return match self.one_in_transaction(put).await? {
+                Some(old) if old.is_empty() => Err(StoreError::Contention),
+                other => Ok(other),
             };
         }
         let sent = self
@@ -302,15 +303,8 @@ impl Store {
         e: &Expr,
     ) -> Result<bool, StoreError> {
         if crate::store::idempotency::in_scope() {
-            return match self
-                .transact(vec![self.tx_put(item, cond, e, false)?])
-                .await
-            {
-                Ok(()) => Ok(true),
-                Err(TxError::Cancelled(r)) if TxError::condition_failed(&r, 0) => Ok(false),
-                Err(TxError::Cancelled(_)) => Err(StoreError::Contention),
-                Err(TxError::Store(e)) => Err(e),
-            };
+            let put = self.tx_put(item, cond, e, false)?;
+            return Ok(self.one_in_transaction(put).await?.is_none());
         }
         let sent = self
             .client
