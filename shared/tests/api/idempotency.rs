@@ -10,6 +10,23 @@ use crate::harness::{decode, App, Setup};
 use crate::receiver::Receiver;
 use crate::rewards::chain;
 
+/// `method path` with `body`, the API key `api_key` (None: the network's) and `key`.
+fn keyed_request(
+    app: &App,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+    api_key: Option<&str>,
+    key: &str,
+) -> lambda_http::Request {
+    let mut req = app.request(method, path, body.map(|b| b.to_string()), api_key);
+    req.headers_mut().insert(
+        "idempotency-key",
+        lambda_http::http::HeaderValue::from_str(key).unwrap(),
+    );
+    req
+}
+
 /// (status, body, whether the answer was a replay).
 async fn keyed(
     app: &App,
@@ -18,11 +35,7 @@ async fn keyed(
     body: Option<Value>,
     key: &str,
 ) -> (u16, Value, bool) {
-    let mut req = app.request(method, path, body.map(|b| b.to_string()), None);
-    req.headers_mut().insert(
-        "idempotency-key",
-        lambda_http::http::HeaderValue::from_str(key).unwrap(),
-    );
+    let req = keyed_request(app, method, path, body, None, key);
     let resp = app.dispatch(method, path, req).await;
     let replayed = resp
         .headers()
@@ -277,9 +290,14 @@ async fn bad_keys_and_bad_credentials_keep_nothing() {
         );
     }
     // A wrong API key gets 401 and claims nothing: the right one then runs with that key.
-    let mut req = app.request("POST", path, Some("{}".into()), Some("rk_wrong"));
-    req.headers_mut()
-        .insert("idempotency-key", "shared".parse().unwrap());
+    let req = keyed_request(
+        &app,
+        "POST",
+        path,
+        Some(json!({})),
+        Some("rk_wrong"),
+        "shared",
+    );
     let (s, _) = decode(app.dispatch("POST", path, req).await);
     assert_eq!(s, 401);
     let (s, _, r) = keyed(&app, "POST", path, Some(json!({})), "shared").await;
@@ -341,9 +359,7 @@ async fn a_lease_left_by_a_request_that_died_lets_the_retry_run() {
     let short = app.with_config(|c| c.idempotency_lease = Duration::from_millis(300));
     let path = "/networks/{net}/connections/p/users/a%40x.io/codes";
     // The first request died before it wrote: its task is dropped mid-way.
-    let mut req = short.request("POST", path, Some("{}".into()), None);
-    req.headers_mut()
-        .insert("idempotency-key", "died".parse().unwrap());
+    let req = keyed_request(&short, "POST", path, Some(json!({})), None, "died");
     let run = short.dispatch("POST", path, req);
     let _ = tokio::time::timeout(Duration::from_millis(1), run).await;
     let (s, v, _) = keyed(&short, "POST", path, Some(json!({})), "died").await;
