@@ -41,16 +41,14 @@ pub mod webhook_fanout;
 pub mod webhook_sender;
 pub mod webhooks;
 
-use lambda_http::http::{HeaderValue, StatusCode};
-use lambda_http::{Body, Response};
-use serde_json::{json, Value};
+mod answers;
+mod errors;
 
-use crate::domain::code::CodeStatus;
-use crate::domain::link::Refusal;
-use crate::domain::{Code, NetworkId, Program, ProgramId, UserId};
-use crate::http::{json_response, ApiError};
-use crate::store::graph::link::{Connection, LinkOutcome};
-use crate::store::jobs::JobView;
+pub(crate) use answers::*;
+pub(crate) use errors::*;
+
+use crate::domain::{NetworkId, ProgramId, UserId};
+use crate::http::ApiError;
 
 /// An endpoint module's entry: its `HANDLER` (for its Lambda binary and the tests) and
 /// `handle`, which runs the module's `run` within the route's retry budget (`retry_budget`, or
@@ -156,190 +154,6 @@ pub fn handler_of(function: &str) -> Option<crate::lambda::Handler> {
         "replay-webhook" => webhooks::replay_webhook::HANDLER,
         _ => return None,
     })
-}
-
-/// Every credential failure of both API families becomes a status here, and only here.
-impl From<crate::auth::KeyRefusal> for ApiError {
-    fn from(e: crate::auth::KeyRefusal) -> Self {
-        use crate::auth::KeyRefusal;
-        match e {
-            KeyRefusal::OtherNetwork => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
-            }
-            _ => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string()),
-        }
-    }
-}
-
-impl From<crate::store::api_keys::AuthFailure> for ApiError {
-    fn from(f: crate::store::api_keys::AuthFailure) -> Self {
-        crate::auth::KeyRefusal::from(f).into()
-    }
-}
-
-impl From<crate::auth::deso::AuthError> for ApiError {
-    fn from(e: crate::auth::deso::AuthError) -> Self {
-        use crate::auth::deso::AuthError;
-        match e {
-            AuthError::BadKey { .. } => ApiError::bad_request("invalid_key", e.to_string()),
-            AuthError::Jwt(_) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string())
-            }
-            AuthError::NotAdmin | AuthError::NotSuperAdmin => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
-            }
-        }
-    }
-}
-
-pub(crate) fn program_json(p: &Program) -> Value {
-    json!({
-        "program_id": p.id.as_str(),
-        "name": p.name,
-        "max_levels": p.max_levels.get(),
-        "active": p.active,
-        "referrer_amount_usd_cents": p.referrer_amount_usd_cents.get(),
-        "referee_amount_usd_cents": p.referee_amount_usd_cents.get(),
-        "max_referrals_per_code": p.max_referrals_per_code,
-        "created_at": p.created_at,
-    })
-}
-
-pub(crate) fn connection_json(c: &Connection) -> Value {
-    json!({
-        "program_id": c.program_id.as_str(),
-        "user": c.user.as_str(),
-        "referrer": c.referrer.as_str(),
-        "upline": c.upline.iter().map(UserId::as_str).collect::<Vec<_>>(),
-        "created_at": c.created_at,
-    })
-}
-
-pub(crate) fn code_json(c: &Code, now_ms: u64) -> Value {
-    json!({
-        "code": c.code.as_str(),
-        "active": c.active,
-        "status": c.status(now_ms).as_str(),
-        "max_referrals": c.config.max_referrals,
-        "total_referrals": c.totals.total_referrals,
-        "expires_at": c.expires_ms.map(crate::clock::rfc3339_ms),
-        "created_at": c.created_at,
-    })
-}
-
-pub(crate) fn job_json(j: &JobView) -> Value {
-    let mut v = json!({
-        "id": j.id,
-        "kind": j.kind,
-        "status": j.status.as_str(),
-        "moved": j.moved,
-        "total": j.total,
-    });
-    if let Some(r) = &j.reason {
-        v["reason"] = json!(r);
-    }
-    v
-}
-
-/// 202 with the job and a Location header of its GET Job.
-pub(crate) fn job_accepted(net: &NetworkId, j: &JobView) -> Response<Body> {
-    let mut resp = json_response(StatusCode::ACCEPTED, &json!({ "job": job_json(j) }));
-    if let Ok(v) = HeaderValue::from_str(&format!("/networks/{net}/jobs/{}", j.id)) {
-        resp.headers_mut().insert("location", v);
-    }
-    resp
-}
-
-/// The answer of Add Connection and Change Referrer: the connection, or the job doing it.
-pub(crate) fn link_response(
-    net: &NetworkId,
-    prog: &ProgramId,
-    outcome: LinkOutcome,
-    created_status: StatusCode,
-) -> Result<Response<Body>, ApiError> {
-    match outcome {
-        LinkOutcome::Auth(f) => Err(f.into()),
-        LinkOutcome::Refused(r) => Err(refusal(r, prog)),
-        LinkOutcome::Job(j) => Ok(job_accepted(net, &j)),
-        LinkOutcome::Removed => Ok(json_response(StatusCode::OK, &json!({"connection": null}))),
-        LinkOutcome::Linked {
-            connection,
-            created,
-            ..
-        } => Ok(json_response(
-            if created {
-                created_status
-            } else {
-                StatusCode::OK
-            },
-            &json!({ "connection": connection_json(&connection) }),
-        )),
-    }
-}
-
-pub(crate) fn refusal(r: Refusal, program: &ProgramId) -> ApiError {
-    match r {
-        Refusal::ProgramNotFound => program_not_found(program),
-        Refusal::ProgramInactive => ApiError::conflict(
-            "program_inactive",
-            format!(
-                "program '{program}' is inactive; activate it with PUT before connecting users"
-            ),
-        ),
-        Refusal::SelfReferral => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "self_referral",
-            "a user cannot be their own referrer",
-        ),
-        Refusal::AlreadyConnected => ApiError::conflict(
-            "already_connected",
-            "the user already has another referrer in this program",
-        ),
-        Refusal::Cycle => ApiError::conflict(
-            "cycle",
-            "the user is an ancestor of the referrer; this connection would close a cycle",
-        ),
-        Refusal::UserBanned => user_banned(),
-        Refusal::SubtreeBusy => ApiError::conflict(
-            "subtree_busy",
-            "a move of this user's tree, or of the referrer's, is in progress; retry when its job is done",
-        ),
-        Refusal::NotConnected => ApiError::not_found(
-            "not_connected",
-            "the user has no referrer in this program",
-        ),
-        Refusal::CodeNotFound => code_not_found(),
-        Refusal::CodeUnavailable(why) => code_unavailable(why),
-    }
-}
-
-pub(crate) fn user_banned() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "user_banned",
-        "the user or the referrer is banned",
-    )
-}
-
-/// 409 `code_unavailable`, naming why.
-pub(crate) fn code_unavailable(why: CodeStatus) -> ApiError {
-    let message = match why {
-        CodeStatus::Expired => "the referral code has expired",
-        CodeStatus::Full => "the referral code has reached its maximum referrals",
-        CodeStatus::Inactive | CodeStatus::Active => "the referral code is inactive",
-    };
-    ApiError::conflict("code_unavailable", message)
-}
-
-pub(crate) fn code_not_found() -> ApiError {
-    ApiError::not_found("code_not_found", "no such referral code in this network")
-}
-
-pub(crate) fn program_not_found(program: &ProgramId) -> ApiError {
-    ApiError::not_found(
-        "program_not_found",
-        format!("no program '{program}' in this network; create it with PUT first"),
-    )
 }
 
 /// Path's network id.
