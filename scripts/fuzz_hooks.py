@@ -26,6 +26,7 @@ import collections
 import datetime
 import json
 import os
+import re
 import sys
 import zlib
 
@@ -167,23 +168,63 @@ def _declared(case, method):
     return method.lower() in case.operation.schema.raw_schema["paths"].get(case.operation.path, {})
 
 
+def _resource_id(case):
+    """The value of the path's last parameter: the resource itself, not its network."""
+    names = re.findall(r"\{([^}]+)\}", case.operation.path)
+    return (case.path_parameters or {}).get(names[-1]) if names else None
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    """Remembers the ids a replayed answer names (see filter_failure)."""
+    if response.headers.get("idempotent-replayed") == ["true"]:
+        try:
+            REPLAYED_IDS.update(_strings(json.loads(response.content)))
+        except ValueError:
+            pass
+
+
 @schemathesis.hook
 def filter_failure(ctx, failure, case, response):
-    """Drops exactly one answer, which API Gateway gives without invoking a function (fuzz.sh
-    shows before the run that the function logs no request for it): a method the API does not
-    declare gets 404 {"message": "Not Found"}, as API Gateway's HTTP API answers a route it
-    lacks (never 405, which the fuzzer's unsupported-method check wants). local-gateway answers
-    it as API Gateway does.
+    """Drops two answers that the contract prescribes and a generic check cannot know:
+    - API Gateway's own, given without invoking a function (fuzz.sh shows before the run that
+      the function logs no request for it): a method the API does not declare gets 404
+      {"message": "Not Found"}, as API Gateway's HTTP API answers a route it lacks (never 405,
+      which the fuzzer's unsupported-method check wants). local-gateway answers it as API
+      Gateway does.
+    - A create replayed under an Idempotency-Key answers what it answered first, even when the
+      resource was deleted since (the fuzzer sends one key and body again in a later scenario,
+      apart from the one that deleted it). A 404 on an id that only a replayed answer named
+      is that.
     """
     method = (response.request.method or "").upper()
     if response.status_code == 404 and not _declared(case, method) and GATEWAY_404 in response.content:
         DROPPED["undeclared method, API Gateway's 404"] += 1
+        return False
+    if (
+        failure.code == "ST302"
+        and response.status_code == 404
+        and _resource_id(case) in REPLAYED_IDS
+    ):
+        DROPPED["a replayed create of a resource deleted since"] += 1
         return False
     return True
 
 
 GATEWAY_404 = b'{"message":"Not Found"}'
 DROPPED = collections.Counter()
+REPLAYED_IDS = set()
 
 
 @atexit.register
