@@ -20,6 +20,8 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:${DDB}" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export TABLE_NAME=refnet-artifacts DESO_NETWORK_ID=demo DESO_PROGRAM_ID=default RUST_LOG=warn
 export REFNET_DEMO_API_KEY=refnet-local-demo-key
+# One sweep of the webhook sender takes 55 s by default, past the gateway's 30 s for an answer.
+export WEBHOOK_SWEEP_SECS=2
 export SUPER_ADMIN_PUBLIC_KEYS=BC1YLiv5upLZa6CeDbqey6uj1sTLia94HTKJrB4b16AhEyWU39sEv7u
 bins=.tools/artifacts
 rm -rf "$bins" && mkdir -p "$bins"
