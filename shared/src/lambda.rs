@@ -34,6 +34,54 @@ pub type ScheduledHandler = for<'a> fn(
     LambdaEvent<serde_json::Value>,
 ) -> BoxFuture<'a, Result<serde_json::Value, Error>>;
 
+/// A function's `HANDLER`, over its module's `handle`, in one of three kinds: `Http`, `Stream`
+/// or `Scheduled`.
+///
+/// The future is boxed in a named function of this crate, not in a closure: a closure's code,
+/// and with it the whole handler's, would be built again in the function's own binary, at
+/// opt-level 3, in every one of them (about 6 s of CPU each). A `pub` non-generic function is
+/// built here once and only linked there.
+macro_rules! handler {
+    (Http) => {
+        $crate::lambda::handler!(
+            Http,
+            lambda_http::Request,
+            Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>
+        );
+    };
+    (Stream) => {
+        $crate::lambda::handler!(
+            Stream,
+            lambda_http::LambdaEvent<lambda_http::aws_lambda_events::event::dynamodb::Event>,
+            Result<
+                lambda_http::aws_lambda_events::event::streams::DynamoDbEventResponse,
+                lambda_http::Error,
+            >
+        );
+    };
+    (Scheduled) => {
+        $crate::lambda::handler!(
+            Scheduled,
+            lambda_http::LambdaEvent<serde_json::Value>,
+            Result<serde_json::Value, lambda_http::Error>
+        );
+    };
+    ($kind:ident, $input:ty, $output:ty) => {
+        /// This function's handler, as its Lambda binary and the tests run it.
+        pub const HANDLER: $crate::lambda::Handler = $crate::lambda::Handler::$kind(boxed);
+
+        /// `handle`'s future, boxed in this crate (see `lambda::handler!`).
+        #[inline(never)]
+        pub fn boxed(
+            state: &$crate::AppState,
+            input: $input,
+        ) -> $crate::lambda::BoxFuture<'_, $output> {
+            Box::pin(handle(state, input))
+        }
+    };
+}
+pub(crate) use handler;
+
 #[derive(Clone, Copy)]
 pub enum Handler {
     Http(HttpHandler),

@@ -52,9 +52,7 @@ fn sequence(r: &EventRecord) -> String {
     r.change.sequence_number.clone().unwrap_or_default()
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+crate::lambda::handler!(Stream);
 
 pub async fn handle(
     state: &AppState,

@@ -100,9 +100,7 @@ fn work_of(r: &EventRecord) -> Result<Work, StoreError> {
 /// Records worked on side by side.
 const AT_ONCE: usize = 16;
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+crate::lambda::handler!(Stream);
 
 pub async fn handle(
     state: &AppState,

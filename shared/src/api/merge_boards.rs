@@ -17,9 +17,7 @@ use crate::domain::{NetworkId, ProgramId, UserId};
 use crate::store::boards::Touched;
 use crate::store::keys::{self, Prefix};
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+crate::lambda::handler!(Stream);
 
 /// The numbers of an image by attribute.
 fn numbers(img: &serde_dynamo::Item) -> std::collections::BTreeMap<&str, &str> {

@@ -57,9 +57,7 @@ use crate::http::ApiError;
 /// network pass the `Idempotency-Key` layer (`http::idempotency`).
 macro_rules! endpoint {
     ($serve:ident, $budget:ident) => {
-        /// This function's handler, as its Lambda binary and the tests run it.
-        pub const HANDLER: crate::lambda::Handler =
-            crate::lambda::Handler::Http(|state, input| Box::pin(handle(state, input)));
+        crate::lambda::handler!(Http);
 
         pub async fn handle(
             state: &crate::AppState,

@@ -70,9 +70,7 @@ pub fn slices(jobs: usize, now: u64, until: u64) -> Vec<u64> {
         .collect()
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+crate::lambda::handler!(Stream);
 
 /// A job that stopped short answers its records as failed: the mapping delivers them again
 /// and the job resumes from its checkpoint, while the other jobs' records are done.

@@ -11,9 +11,7 @@ use crate::domain::NetworkId;
 use crate::store::rewards::payouts::PayoutItem;
 use crate::AppState;
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Stream(|state, input| Box::pin(handle(state, input)));
+crate::lambda::handler!(Stream);
 
 pub async fn handle(
     state: &AppState,

@@ -27,9 +27,7 @@ pub fn stalled(progress_at_ms: u64, created_ms: u64, now_ms: u64, after_ms: u64)
     now_ms.saturating_sub(progress_at_ms.max(created_ms)) > after_ms
 }
 
-/// This function's handler, as its Lambda binary and the tests run it.
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Scheduled(|state, input| Box::pin(handle(state, input)));
+crate::lambda::handler!(Scheduled);
 
 pub async fn handle(state: &AppState, _event: LambdaEvent<Value>) -> Result<Value, Error> {
     let now = clock::now_ms();

@@ -30,8 +30,7 @@ use crate::{clock, AppState};
 
 use super::stream_record::{key_text, maybe_image, sequence};
 
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Stream(|state, event| Box::pin(handle(state, event)));
+crate::lambda::handler!(Stream);
 
 /// A message a change tells, before it is addressed to webhooks.
 #[derive(Clone, Debug)]

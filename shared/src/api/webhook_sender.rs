@@ -25,8 +25,7 @@ use crate::store::webhooks::{SecretItem, WebhookItem};
 use crate::store::StoreError;
 use crate::{clock, AppState};
 
-pub const HANDLER: crate::lambda::Handler =
-    crate::lambda::Handler::Scheduled(|state, event| Box::pin(handle(state, event)));
+crate::lambda::handler!(Scheduled);
 
 /// Attempts one webhook may have in flight in one sender. A look claims up to this many, every
 /// poll: one sender gets up to twice this many messages a second to one webhook.
